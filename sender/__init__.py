@@ -1,0 +1,1 @@
+"""hookstream: sender room."""

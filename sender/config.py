@@ -1,0 +1,161 @@
+"""What a subscription tells the sender: endpoint, authentication, TLS and signing.
+
+These pydantic models are the one place the delivery configuration is described.
+``router`` embeds them in its subscription model (the only thing of ours it may
+import from here) and validates YAML against them; ``sender`` reads them.
+
+Secrets are never written inline: a secret field holds ``${ENV_VAR}`` or a file
+path, resolved while validating into a :class:`pydantic.SecretStr`, so that a
+secret's value never reaches a ``repr``, a log line, a metric or an API answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+__all__ = [
+    "ApiKeyAuth",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "Endpoint",
+    "NoAuth",
+    "OAuth2ClientCredentials",
+    "OAuth2Password",
+    "RestEndpoint",
+    "Secret",
+    "SoapEndpoint",
+    "Target",
+    "TlsConfig",
+    "resolve_secret",
+]
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def resolve_secret(value: object) -> object:
+    """Turn ``${ENV_VAR}`` or a file path into the secret it names.
+
+    Errors name the variable or the file, never a value.
+    """
+    if isinstance(value, SecretStr) or not isinstance(value, str):
+        return value
+    match = _ENV_REF.match(value)
+    if match:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return SecretStr(os.environ[name])
+    if value.startswith(("/", "./", "../", "~")):
+        path = Path(value).expanduser()
+        try:
+            return SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"secret file {value} cannot be read: {exc.strerror}") from None
+    raise ValueError("a secret must be written as ${ENV_VAR} or as a file path, never inline")
+
+
+Secret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsConfig(_Model):
+    """Trust and client identity for one endpoint."""
+
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    client_key_password: Secret | None = None
+
+
+class RestEndpoint(_Model):
+    type: Literal["rest"] = "rest"
+    url: str
+    timeout: float = Field(default=15.0, gt=0, le=300, description="seconds for the whole request")
+    headers: dict[str, str] = Field(default_factory=dict)
+    tls: TlsConfig | None = None
+
+
+class SoapEndpoint(_Model):
+    type: Literal["soap"]
+    url: str
+    wsdl: str = Field(description="path or URL of the service's WSDL")
+    operation: str
+    service: str | None = None
+    port: str | None = None
+    parameters: dict[str, str] = Field(
+        default_factory=dict,
+        description="message parameter -> dotted path in the webhook body (e.g. data.customer.id)",
+    )
+    timeout: float = Field(default=15.0, gt=0, le=300)
+    headers: dict[str, str] = Field(default_factory=dict)
+    tls: TlsConfig | None = None
+
+
+Endpoint = Annotated[RestEndpoint | SoapEndpoint, Field(discriminator="type")]
+
+
+class NoAuth(_Model):
+    type: Literal["none"] = "none"
+
+
+class BasicAuth(_Model):
+    type: Literal["basic"]
+    username: str
+    password: Secret
+
+
+class BearerAuth(_Model):
+    """An access token sent as ``<header>: <header_prefix> <token>``."""
+
+    type: Literal["bearer"]
+    token: Secret
+    header: str = "Authorization"
+    header_prefix: str = "Bearer"
+
+
+class ApiKeyAuth(_Model):
+    type: Literal["api_key"]
+    header: str
+    key: Secret
+
+
+class OAuth2ClientCredentials(_Model):
+    type: Literal["oauth2_client_credentials"]
+    token_url: str
+    client_id: str
+    client_secret: Secret
+    scope: str | None = None
+
+
+class OAuth2Password(_Model):
+    type: Literal["oauth2_password"]
+    token_url: str
+    client_id: str
+    client_secret: Secret
+    username: str
+    password: Secret
+    scope: str | None = None
+
+
+Auth = Annotated[
+    NoAuth | BasicAuth | BearerAuth | ApiKeyAuth | OAuth2ClientCredentials | OAuth2Password,
+    Field(discriminator="type"),
+]
+
+
+class Target(_Model):
+    """Everything the sender needs to deliver for one subscription."""
+
+    key: str = Field(description="the subscription name; limits and breakers are kept per endpoint URL")
+    endpoint: Endpoint
+    auth: Auth = Field(default_factory=NoAuth)
+    signing_secrets: tuple[Secret, ...] = ()

@@ -1,0 +1,1 @@
+"""hookstream: store room."""

@@ -1,0 +1,50 @@
+"""The real local Kafka broker for tests: started once per session by deploy/local/kafka.sh."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_SH = ROOT / "deploy" / "local" / "kafka.sh"
+
+
+def start_local_kafka(port: int = 9092, data_dir: str | None = None) -> str:
+    env = dict(os.environ, HOOKSTREAM_KAFKA_PORT=str(port))
+    if data_dir:
+        env["HOOKSTREAM_KAFKA_DIR"] = data_dir
+    subprocess.run([str(KAFKA_SH), "start"], check=True, env=env)
+    return f"127.0.0.1:{port}"
+
+
+def stop_local_kafka(port: int = 9092, data_dir: str | None = None) -> None:
+    env = dict(os.environ, HOOKSTREAM_KAFKA_PORT=str(port))
+    if data_dir:
+        env["HOOKSTREAM_KAFKA_DIR"] = data_dir
+    subprocess.run([str(KAFKA_SH), "stop"], check=True, env=env)
+
+
+def bootstrap_servers() -> Iterator[str]:
+    """Yield the broker's address: KAFKA_BOOTSTRAP_SERVERS, or the local broker started here."""
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        yield configured
+        return
+    yield start_local_kafka()
+
+
+def unique_prefix(name: str = "t") -> str:
+    """A topic prefix of its own for one test, so tests never see each other's records."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def create_topics(bootstrap: str, *names: str, partitions: int = 4) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names])
+    for future in futures.values():
+        future.result(timeout=30)
