@@ -1,1 +1,48 @@
-"""hookstream: store room."""
+"""hookstream's failed-events store and successful-request log (SQLAlchemy; SQLite or PostgreSQL).
+
+Imports nothing of ours: callers translate their own delivery objects into the records below.
+"""
+
+from store.errors import (
+    DatabaseError,
+    FailedEventNotFound,
+    FailedEventNotOpen,
+    InvalidCursor,
+    StoreError,
+    UnsupportedStoreUrl,
+)
+from store.records import (
+    AttemptRecord,
+    FailedEvent,
+    FailedEventFilter,
+    FailedEventRecord,
+    FailedEventState,
+    FailedEventSummary,
+    Page,
+    PruneResult,
+    RequestLogRecord,
+)
+from store.redaction import redact_headers
+from store.repository import DEFAULT_STORE_URL, MAX_PAGE_SIZE, Store
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "MAX_PAGE_SIZE",
+    "AttemptRecord",
+    "DatabaseError",
+    "FailedEvent",
+    "FailedEventFilter",
+    "FailedEventNotFound",
+    "FailedEventNotOpen",
+    "FailedEventRecord",
+    "FailedEventState",
+    "FailedEventSummary",
+    "InvalidCursor",
+    "Page",
+    "PruneResult",
+    "RequestLogRecord",
+    "Store",
+    "StoreError",
+    "UnsupportedStoreUrl",
+    "redact_headers",
+]
