@@ -1,1 +1,37 @@
-"""hookstream: sender room."""
+"""hookstream's sender: delivers webhooks over REST and SOAP.
+
+One :class:`Sender` per process holds one aiohttp session (a keep-alive pool).
+:meth:`Sender.deliver` takes a :class:`Target` (endpoint, auth, TLS, signing
+secrets) and a :class:`Message` and returns an :class:`Outcome`; it never
+raises for a failed delivery.
+
+Exceptions raised inside the sender (each becomes an Outcome's error code)::
+
+    SenderError
+    ├── TargetConfigError      config_error (not retryable)
+    ├── OAuthTokenError        oauth_token_error
+    └── SoapBuildError         soap_build_error (not retryable)
+    OSError
+    └── SsrfBlocked            ssrf_blocked (not retryable)
+"""
+
+from .client import Sender
+from .config import Target
+from .errors import OAuthTokenError, SenderError, SoapBuildError, SsrfBlocked, TargetConfigError
+from .outcome import Message, Outcome
+from .settings import LOOPBACK_NETWORKS, BreakerSettings, SenderSettings
+
+__all__ = [
+    "LOOPBACK_NETWORKS",
+    "BreakerSettings",
+    "Message",
+    "OAuthTokenError",
+    "Outcome",
+    "Sender",
+    "SenderError",
+    "SenderSettings",
+    "SoapBuildError",
+    "SsrfBlocked",
+    "Target",
+    "TargetConfigError",
+]

@@ -1,0 +1,330 @@
+"""The :class:`Sender`: one aiohttp session per process, delivering REST and SOAP webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from time import perf_counter
+from types import TracebackType
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from .auth import static_auth_header
+from .classify import classify_exception
+from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
+from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
+from .limits import EndpointGuard, counts_as_failure
+from .oauth import TokenSource
+from .outcome import Message, Outcome
+from .responses import parse_retry_after, read_capped
+from .settings import SenderSettings
+from .signing import Signer
+from .soap import SoapCall, WsdlCache
+from .ssrf import AddressPolicy, GuardedResolver
+from .tls import SslContexts
+
+__all__ = ["Sender"]
+
+REDACTED = "[redacted]"
+_JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass(slots=True, eq=False)
+class _Prepared:
+    """What deliveries to one Target share, built at its first delivery."""
+
+    target: weakref.ref[Target]
+    url: URL
+    endpoint_key: str
+    timeout: aiohttp.ClientTimeout
+    ssl: object
+    headers: dict[str, str]
+    secret_headers: tuple[str, ...]
+    signer: Signer | None
+    tokens: TokenSource | None
+    soap: SoapCall | None
+    guard: EndpointGuard
+
+
+class Sender:
+    """Delivers one :class:`Message` to one :class:`Target` and says how it went.
+
+    ``deliver`` never raises for a failed delivery; every failure is an
+    :class:`Outcome` with an error code. Use ``async with Sender(...)`` or call
+    :meth:`start` and :meth:`close` in the running event loop.
+    """
+
+    def __init__(self, settings: SenderSettings | None = None) -> None:
+        self.settings = settings or SenderSettings()
+        self._session: aiohttp.ClientSession | None = None
+        self._policy = AddressPolicy(self.settings.ssrf_allow)
+        self._prepared: dict[int, _Prepared] = {}
+        self._guards: dict[str, EndpointGuard] = {}
+        self._tokens: dict[OAuth2ClientCredentials | OAuth2Password, TokenSource] = {}
+        self._ssl: SslContexts | None = None
+        self._wsdl: WsdlCache | None = None
+
+    async def start(self) -> None:
+        if self._session is not None:
+            return
+        settings = self.settings
+        # Loading the CA store reads files; keep it off the event loop.
+        self._ssl = await asyncio.to_thread(SslContexts, settings.ca_bundle)
+        connector = aiohttp.TCPConnector(
+            limit=settings.pool_size,
+            limit_per_host=0,
+            ttl_dns_cache=settings.dns_cache_ttl,
+            keepalive_timeout=settings.keepalive_timeout,
+            resolver=GuardedResolver(self._policy),
+            ssl=self._ssl.default,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            # Receivers' cookies are never stored or sent back; proxies from the environment are not used.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            raise_for_status=False,
+        )
+        self._wsdl = WsdlCache(self._session, self._ssl.default, settings.wsdl_timeout)
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        self._prepared.clear()
+        self._tokens.clear()
+        self._wsdl = None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> Sender:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def breaker_states(self) -> Mapping[str, str]:
+        """Circuit state per endpoint URL: ``closed``, ``open`` or ``half_open``."""
+        return {url: guard.breaker.state for url, guard in self._guards.items()}
+
+    def in_flight(self) -> Mapping[str, int]:
+        """Deliveries under way per endpoint URL."""
+        return {url: guard.in_flight for url, guard in self._guards.items()}
+
+    async def deliver(self, target: Target, message: Message) -> Outcome:
+        prepared = self._prepared.get(id(target))
+        if prepared is None or prepared.target() is not target:
+            try:
+                prepared = await self._prepare(target)
+            except (TargetConfigError, SsrfBlocked) as exc:
+                return _refused(exc)
+        guard = prepared.guard
+        if guard.in_flight >= guard.limit:
+            return Outcome(
+                ok=False,
+                error_code="endpoint_busy",
+                description=f"{guard.limit} deliveries to this endpoint are already under way",
+            )
+        permit = guard.breaker.acquire()
+        if permit is None:
+            return Outcome(
+                ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
+            )
+        guard.in_flight += 1
+        failure: bool | None = None
+        try:
+            outcome = await self._attempt(prepared, message)
+            failure = counts_as_failure(outcome.error_code, outcome.status)
+            return outcome
+        finally:
+            guard.in_flight -= 1
+            guard.breaker.record(permit, failure)
+
+    async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
+        headers = prepared.headers.copy()
+        if prepared.soap is None:
+            body = orjson.dumps(message.body)
+        else:
+            try:
+                body, soap_headers = prepared.soap.build(message.body)
+            except SoapBuildError as exc:
+                return Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
+            headers.update(soap_headers)
+        headers["webhook-id"] = message.webhook_id
+        headers["webhook-timestamp"] = str(message.timestamp)
+        headers["webhook-attempt"] = str(message.attempt)
+        if prepared.signer is not None:
+            headers["webhook-signature"] = prepared.signer.sign(message.webhook_id, message.timestamp, body)
+        tokens = prepared.tokens
+        if tokens is None:
+            return await self._post(prepared, body, headers)
+        for _ in range(2):
+            try:
+                token = await tokens.token()
+            except OAuthTokenError as exc:
+                return Outcome(
+                    ok=False,
+                    error_code="oauth_token_error",
+                    description=str(exc),
+                    request_headers=_redact(headers, prepared.secret_headers),
+                )
+            headers["Authorization"] = f"Bearer {token}"
+            outcome = await self._post(prepared, body, headers)
+            if outcome.status != 401:
+                break
+            # The token was refused (expired or revoked early): fetch a new one and try once more.
+            tokens.invalidate(token)
+        return outcome
+
+    async def _post(self, prepared: _Prepared, body: bytes, headers: dict[str, str]) -> Outcome:
+        session = self._session
+        if session is None:
+            raise RuntimeError("Sender.start() has not been called")
+        settings = self.settings
+        request_headers = _redact(headers, prepared.secret_headers)
+        started = perf_counter()
+        try:
+            async with session.post(
+                prepared.url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=prepared.timeout,
+                ssl=prepared.ssl,  # type: ignore[arg-type]
+            ) as response:
+                raw = await read_capped(response, settings.max_response_bytes)
+                status = response.status
+                reason = response.reason
+                response_headers = response.headers
+        except Exception as exc:
+            code, description, retryable = classify_exception(exc)
+            if code == "timeout":
+                description = f"no complete response within {prepared.timeout.total} s"
+            return Outcome(
+                ok=False,
+                error_code=code,
+                description=description,
+                duration=perf_counter() - started,
+                retryable=retryable,
+                request_headers=request_headers,
+            )
+        duration = perf_counter() - started
+        excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
+        fault = prepared.soap.fault(raw) if prepared.soap is not None else None
+        if 200 <= status < 300 and fault is None:
+            return Outcome(
+                ok=True,
+                status=status,
+                duration=duration,
+                response_excerpt=excerpt,
+                request_headers=request_headers,
+            )
+        if fault is not None:
+            code, description = "soap_fault", fault
+        elif 300 <= status < 400:
+            code = str(status)
+            location = response_headers.get("Location", "?")
+            description = f"HTTP {status} {reason}: redirect to {location} not followed"
+        else:
+            code, description = str(status), f"HTTP {status} {reason}"
+        retry_after = parse_retry_after(response_headers.get("Retry-After")) if status in (429, 503) else None
+        return Outcome(
+            ok=False,
+            status=status,
+            error_code=code,
+            description=description,
+            duration=duration,
+            retry_after=retry_after,
+            response_excerpt=excerpt,
+            request_headers=request_headers,
+        )
+
+    async def _prepare(self, target: Target) -> _Prepared:
+        session, ssl_contexts, wsdl = self._session, self._ssl, self._wsdl
+        if session is None or ssl_contexts is None or wsdl is None:
+            raise RuntimeError("Sender.start() has not been called")
+        settings = self.settings
+        endpoint = target.endpoint
+        url = self._checked_url(endpoint.url)
+        ssl_context = await asyncio.to_thread(ssl_contexts.get, endpoint.tls)
+
+        headers = {"User-Agent": settings.user_agent, "Content-Type": _JSON_CONTENT_TYPE}
+        headers.update(endpoint.headers)
+        secret_headers = ["webhook-signature"]
+        static = static_auth_header(target.auth)
+        if static is not None:
+            headers[static[0]] = static[1]
+            secret_headers.append(static[0])
+        tokens = None
+        auth = target.auth
+        if isinstance(auth, OAuth2ClientCredentials | OAuth2Password):
+            self._checked_url(auth.token_url)
+            tokens = self._tokens.get(auth)
+            if tokens is None:
+                tokens = self._tokens[auth] = TokenSource(
+                    auth,
+                    session,
+                    ssl_context=ssl_contexts.default,
+                    timeout=settings.oauth_timeout,
+                    refresh_margin=settings.oauth_refresh_margin,
+                )
+            secret_headers.append("Authorization")
+
+        soap = await wsdl.call(endpoint) if isinstance(endpoint, SoapEndpoint) else None
+        guard = self._guards.get(endpoint.url)
+        if guard is None:
+            guard = self._guards[endpoint.url] = EndpointGuard(
+                settings.max_in_flight_per_endpoint, settings.breaker
+            )
+        signer = (
+            Signer(s.get_secret_value() for s in target.signing_secrets) if target.signing_secrets else None
+        )
+        prepared = _Prepared(
+            target=weakref.ref(target),
+            url=url,
+            endpoint_key=endpoint.url,
+            timeout=aiohttp.ClientTimeout(total=endpoint.timeout),
+            ssl=ssl_context,
+            headers=headers,
+            secret_headers=tuple(secret_headers),
+            signer=signer,
+            tokens=tokens,
+            soap=soap,
+            guard=guard,
+        )
+        key = id(target)
+        self._prepared[key] = prepared
+        # Forget the preparation with its target, so reloaded configurations do not pile up.
+        weakref.finalize(target, self._prepared.pop, key, None)
+        return prepared
+
+    def _checked_url(self, raw: str) -> URL:
+        url = URL(raw)
+        if url.scheme not in ("https", "http") or not url.host:
+            raise TargetConfigError(f"{raw} is not an http(s) URL")
+        if url.scheme == "http" and not self.settings.allow_http:
+            raise TargetConfigError(f"{raw}: plain http is not allowed, use https")
+        self._policy.check_host(url.host)
+        return url
+
+
+def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
+    redacted = headers.copy()
+    for name in secret:
+        if name in redacted:
+            redacted[name] = REDACTED
+    return redacted
+
+
+def _refused(exc: Exception) -> Outcome:
+    if isinstance(exc, SsrfBlocked):
+        return Outcome(ok=False, error_code="ssrf_blocked", description=str(exc), retryable=False)
+    return Outcome(ok=False, error_code="config_error", description=str(exc), retryable=False)
