@@ -1,0 +1,47 @@
+"""The admin HTTP server: `/metrics`, `/healthz`, `/readyz`, and in the admin role the failed-events API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from admin.metrics import Metrics
+
+__all__ = ["build_app", "start_admin"]
+
+METRICS_KEY = web.AppKey("metrics", Metrics)
+Readiness = Callable[[], tuple[bool, str]]
+READY_KEY: web.AppKey[Readiness] = web.AppKey("ready")
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS_KEY].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    ready, reason = request.app[READY_KEY]()
+    return web.json_response({"ready": ready, "reason": reason}, status=200 if ready else 503)
+
+
+def build_app(metrics: Metrics, ready: Callable[[], tuple[bool, str]]) -> web.Application:
+    app = web.Application()
+    app[METRICS_KEY] = metrics
+    app[READY_KEY] = ready
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+async def start_admin(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -1,0 +1,1 @@
+"""``make bench``: hookstream measured on real Kafka against real receivers on loopback."""

@@ -1,0 +1,75 @@
+"""A fast webhook receiver for the bench: Debian's nginx answering 200, logging each request's time."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["Nginx"]
+
+_CONF = """
+daemon off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    log_format t '$msec $uri';
+    access_log {dir}/access.log t buffer=64k flush=100ms;
+    client_body_temp_path {dir}/body;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 'ok'; }}
+    }}
+}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Nginx:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="hookstream-nginx-"))
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Nginx:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = self.dir / "nginx.conf"
+        conf.write_text(_CONF.format(dir=self.dir, port=self.port))
+        self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(self.dir)])
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def hits(self) -> list[tuple[float, str]]:
+        log = self.dir / "access.log"
+        if not log.exists():
+            return []
+        out = []
+        for line in log.read_text().splitlines():
+            at, _, uri = line.partition(" ")
+            out.append((float(at), uri))
+        return out

@@ -1,0 +1,261 @@
+"""Kafka in to HTTP out: throughput against the raw aiohttp ceiling, latency, isolation, memory."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bench.nginx import Nginx
+from consumer.codec import encode_avro
+from consumer.samples import sample_events
+from sender import SenderSettings
+from tests.support.kafka import create_topics, produce, unique_prefix
+from tests.support.receiver import Receiver
+from tests.support.service import ServiceProcess, write_subscriptions
+
+__all__ = ["ceiling", "isolation", "latency", "throughput"]
+
+
+def _subscription(name: str, url: str, timeout: float = 15.0) -> dict[str, Any]:
+    return {
+        "name": name,
+        "entity": "Object",
+        "triggers": [{"event_type": "OnNew"}],
+        "endpoint": {"type": "rest", "url": url, "timeout": timeout},
+        "retry": {"attempts": 3, "interval": "5m"},
+    }
+
+
+def _events(n: int) -> list[dict[str, Any]]:
+    return [{**e, "entity": "Object", "event_type": "OnNew"} for e in sample_events(n)]
+
+
+def _service(bootstrap: str, subs: list[dict[str, Any]], workdir: Path, **env: str) -> ServiceProcess:
+    prefix = unique_prefix("bench")
+    path = write_subscriptions(workdir / f"{prefix}.yaml", subs)
+    service = ServiceProcess(bootstrap, prefix, path, workdir, env={"HOOKSTREAM_LOG_LEVEL": "WARNING", **env})
+    create_topics(bootstrap, service.input_topic, partitions=4)
+    return service
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _post_all(url: str, bodies: list[bytes], concurrency: int) -> float:
+    """The raw ceiling: a bare aiohttp client posting ``bodies`` with ``concurrency`` requests at once."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        queue = iter(bodies)
+        headers = {"Content-Type": "application/json"}
+
+        async def worker() -> None:
+            for body in queue:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(bodies) / (time.perf_counter() - started)
+
+
+def ceiling(url: str, events: list[dict[str, Any]]) -> float:
+    bodies = [
+        orjson.dumps(
+            {
+                k: e[k]
+                for k in (
+                    "event_id",
+                    "event_time",
+                    "event_type",
+                    "entity",
+                    "entity_id",
+                    "current_context",
+                    "data",
+                )
+            }
+        )
+        for e in events
+    ]
+    return asyncio.run(_post_all(url, bodies, SenderSettings().max_in_flight_per_endpoint))
+
+
+def _wait_hits(nginx: Nginx, path: str, n: int, timeout: float) -> list[float]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hits = [at for at, uri in nginx.hits() if uri == path]
+        if len(hits) >= n:
+            return hits
+        time.sleep(0.2)
+    raise TimeoutError(f"{path}: only {len([1 for _, u in nginx.hits() if u == path])} of {n} arrived")
+
+
+def throughput(bootstrap: str, n: int) -> dict[str, Any]:
+    events = _events(n)
+    with Nginx() as nginx, tempfile.TemporaryDirectory() as tmp:
+        raw = ceiling(nginx.url("/raw"), events)
+        service = _service(bootstrap, [_subscription("bench", nginx.url("/hook"))], Path(tmp))
+        produce(bootstrap, service.input_topic, [encode_avro(e) for e in events])
+        service.start()
+        try:
+            assert service.proc is not None
+            rss_start = _rss_mb(service.proc.pid)
+            hits = _wait_hits(nginx, "/hook", n, timeout=300)
+            rss_end = _rss_mb(service.proc.pid)
+        finally:
+            service.stop()
+    eps = n / (max(hits) - min(hits))
+    return {
+        "throughput_eps": round(eps),
+        "ceiling_eps": round(raw),
+        "ratio": round(eps / raw, 3),
+        "events": n,
+        "rss_mb_after_start": round(rss_start, 1),
+        "rss_mb_after_run": round(rss_end, 1),
+    }
+
+
+def _produce_at_rate(bootstrap: str, topic: str, events: list[dict[str, Any]], rate: float) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "enable.idempotence": True})
+    started = time.perf_counter()
+    for n, event in enumerate(events):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        event["event_time"] = int(time.time() * 1000)
+        producer.produce(topic, encode_avro(event))
+        producer.poll(0)
+    producer.flush(30)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return qs[49], qs[98]
+
+
+def latency(bootstrap: str, rate: float = 1000.0, seconds: float = 10.0) -> dict[str, Any]:
+    n = int(rate * seconds)
+    events = _events(n)
+    with Receiver() as receiver, tempfile.TemporaryDirectory() as tmp:
+        service = _service(bootstrap, [_subscription("latency", receiver.url("/hook"))], Path(tmp))
+        service.start()
+        try:
+            _produce_at_rate(bootstrap, service.input_topic, events[: int(rate)], rate)  # warm-up second
+            receiver.wait_for(lambda: len(receiver.requests()) >= int(rate), timeout=60)
+            mark = len(receiver.requests())
+            _produce_at_rate(bootstrap, service.input_topic, events[int(rate) :], rate)
+            receiver.wait_for(lambda: len(receiver.requests()) >= n, timeout=120)
+        finally:
+            service.stop()
+        measured = receiver.requests()[mark:]
+    lat = [r.at * 1000 - _parse_ms(r.body["event_time"]) for r in measured]
+    p50, p99 = _percentiles(lat)
+    return {"p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "rate_eps": rate, "latency_events": len(lat)}
+
+
+def _parse_ms(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
+
+
+class _Hang:
+    """A TCP server that reads requests and never answers: an endpoint that hangs until the timeout."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.port = self.sock.getsockname()[1]
+        self._conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self._conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self._conns:
+            conn.close()
+
+
+def isolation(bootstrap: str, n: int, *, subscriptions: int = 10, timeout: float = 5.0) -> dict[str, Any]:
+    """Healthy endpoints' throughput and p99 with and without one endpoint that hangs."""
+    healthy_paths = [f"/h{i}" for i in range(subscriptions - 1)]
+
+    def run(hang: bool) -> float:
+        events = _events(n)
+        hanger = _Hang()
+        with Nginx() as nginx, tempfile.TemporaryDirectory() as tmp:
+            subs = [_subscription(f"healthy-{i}", nginx.url(p), timeout) for i, p in enumerate(healthy_paths)]
+            bad_url = f"http://127.0.0.1:{hanger.port}/hang" if hang else nginx.url("/other")
+            subs.append(_subscription("hanging" if hang else "other", bad_url, timeout))
+            service = _service(bootstrap, subs, Path(tmp))
+            produce(bootstrap, service.input_topic, [encode_avro(e) for e in events])
+            service.start()
+            try:
+                hits: list[float] = []
+                for path in healthy_paths:
+                    hits += _wait_hits(nginx, path, n, timeout=300)
+            finally:
+                service.stop()
+                hanger.close()
+        return len(hits) / (max(hits) - min(hits))
+
+    def p99(hang: bool, rate: float = 100.0, seconds: float = 10.0) -> float:
+        events = _events(int(rate * seconds))
+        hanger = _Hang()
+        with Receiver() as receiver, tempfile.TemporaryDirectory() as tmp:
+            subs = [
+                _subscription(f"healthy-{i}", receiver.url(p), timeout) for i, p in enumerate(healthy_paths)
+            ]
+            bad_url = f"http://127.0.0.1:{hanger.port}/hang" if hang else receiver.url("/other")
+            subs.append(_subscription("hanging" if hang else "other", bad_url, timeout))
+            service = _service(bootstrap, subs, Path(tmp))
+            service.start()
+            try:
+                _produce_at_rate(bootstrap, service.input_topic, events, rate)
+                want = len(events) * len(healthy_paths)
+                receiver.wait_for(
+                    lambda: sum(len(receiver.requests(p)) for p in healthy_paths) >= want, timeout=120
+                )
+            finally:
+                service.stop()
+                hanger.close()
+            lat = [
+                r.at * 1000 - _parse_ms(r.body["event_time"])
+                for p in healthy_paths
+                for r in receiver.requests(p)
+            ]
+        return _percentiles(lat)[1]
+
+    without, with_hang = run(False), run(True)
+    p99_without, p99_with = p99(False), p99(True)
+    return {
+        "scenario": "isolation",
+        "subscriptions": subscriptions,
+        "healthy_eps_without_hang": round(without),
+        "healthy_eps_with_hang": round(with_hang),
+        "ratio": round(with_hang / without, 3),
+        "healthy_p99_ms_without_hang": round(p99_without, 1),
+        "healthy_p99_ms_with_hang": round(p99_with, 1),
+    }

@@ -1,0 +1,195 @@
+"""Domain events on the wire: Avro single-object encoding, or JSON with the same fields.
+
+:func:`decode_event` turns a Kafka record value into a :class:`router.DomainEvent`
+or raises :class:`InvalidEvent` naming what is wrong; the intake sends such
+records to the invalid-events topic instead of stopping.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import orjson
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from router.event import DomainEvent
+
+__all__ = [
+    "SCHEMAS_DIR",
+    "InvalidEvent",
+    "decode_event",
+    "encode_avro",
+    "encode_json",
+    "event_from_record",
+    "event_record",
+    "event_schema",
+]
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+# Avro single-object encoding: C3 01, the schema's CRC-64-AVRO fingerprint (little-endian), the datum.
+_MAGIC = b"\xc3\x01"
+_HEADER_LEN = 10
+
+_REQUIRED_STRINGS = ("event_id", "entity", "event_type", "entity_id")
+_OPTIONAL_STRINGS = ("brand", "subchannel", "whatsapp_status")
+_OPTIONAL_INTS = ("channel", "activity_type", "status_id")
+
+
+class InvalidEvent(ValueError):
+    """A record that is not a valid domain event. ``code`` names the kind of fault."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@cache
+def event_schema() -> tuple[dict[str, Any], bytes]:
+    """The parsed domain-event schema and its single-object header."""
+    schema = fastavro.schema.load_schema(str(SCHEMAS_DIR / "domain_event.avsc"))
+    assert isinstance(schema, dict)
+    fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+    # fastavro's hex is already in the spec's little-endian byte order.
+    return schema, _MAGIC + fp
+
+
+def decode_event(value: bytes | None) -> DomainEvent:
+    if not value:
+        raise InvalidEvent("empty", "the record has no value")
+    if value[:2] == _MAGIC:
+        return _from_avro(value)
+    if value[:1] in (b"{", b"[", b" ", b"\n", b"\t", b"\r"):
+        try:
+            doc = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEvent("json_error", f"not valid JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise InvalidEvent("schema_error", "a JSON event must be an object")
+        return _from_mapping(doc)
+    raise InvalidEvent("unknown_format", "neither Avro single-object encoding (C3 01) nor a JSON object")
+
+
+def _from_avro(value: bytes) -> DomainEvent:
+    schema, header = event_schema()
+    if value[:_HEADER_LEN] != header:
+        raise InvalidEvent("unknown_schema", "Avro record written with a schema other than domain_event.avsc")
+    try:
+        record = fastavro.schemaless_reader(io.BytesIO(value[_HEADER_LEN:]), schema, None)
+    except (EOFError, ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
+        raise InvalidEvent("avro_error", f"the Avro datum cannot be read: {exc}") from None
+    assert isinstance(record, dict)
+    return _from_mapping(record)
+
+
+def _json_object(doc: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any] | None:
+    raw = doc.get(name)
+    if raw is None:
+        if required:
+            raise InvalidEvent("schema_error", f"{name} is required")
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise InvalidEvent("schema_error", f"{name} is not a JSON object") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("schema_error", f"{name} must be a JSON object")
+    return raw
+
+
+def _event_time(raw: object) -> datetime:
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return datetime.fromtimestamp(raw / 1000, UTC)
+    if isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise InvalidEvent("schema_error", "event_time is not ISO-8601") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise InvalidEvent("schema_error", "event_time is required (ISO-8601 or epoch milliseconds)")
+
+
+def _from_mapping(doc: Mapping[str, Any]) -> DomainEvent:
+    fields: dict[str, Any] = {}
+    for name in _REQUIRED_STRINGS:
+        value = doc.get(name)
+        if not isinstance(value, str) or not value:
+            raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
+        fields[name] = value
+    for name in _OPTIONAL_STRINGS:
+        value = doc.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidEvent("schema_error", f"{name} must be a string")
+        fields[name] = value
+    for name in _OPTIONAL_INTS:
+        value = doc.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidEvent("schema_error", f"{name} must be an integer")
+        fields[name] = value
+    data = _json_object(doc, "data", required=True)
+    assert data is not None
+    return DomainEvent(
+        event_time=_event_time(doc.get("event_time")),
+        data=data,
+        current_context=_json_object(doc, "current_context", required=False),
+        **fields,
+    )
+
+
+def _avro_record(event: Mapping[str, Any]) -> dict[str, Any]:
+    record = {name: event.get(name) for name in (*_OPTIONAL_STRINGS, *_OPTIONAL_INTS)}
+    record.update({name: event[name] for name in _REQUIRED_STRINGS})
+    record["event_time"] = _event_time(event["event_time"])
+    record["data"] = orjson.dumps(event["data"]).decode()
+    context = event.get("current_context")
+    record["current_context"] = None if context is None else orjson.dumps(context).decode()
+    return record
+
+
+def encode_avro(event: Mapping[str, Any]) -> bytes:
+    """Encode an event (JSON-shaped mapping) in Avro single-object encoding, as a publisher would."""
+    schema, header = event_schema()
+    buf = io.BytesIO()
+    buf.write(header)
+    fastavro.schemaless_writer(buf, schema, _avro_record(event))
+    return buf.getvalue()
+
+
+def encode_json(event: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(event, default=str)
+
+
+def event_record(event: DomainEvent) -> dict[str, Any]:
+    """The Avro record of a decoded event (for embedding in delivery records)."""
+    return _avro_record(
+        {
+            "event_id": event.event_id,
+            "event_time": event.event_time,
+            "entity": event.entity,
+            "event_type": event.event_type,
+            "entity_id": event.entity_id,
+            "brand": event.brand,
+            "channel": event.channel,
+            "subchannel": event.subchannel,
+            "activity_type": event.activity_type,
+            "status_id": event.status_id,
+            "whatsapp_status": event.whatsapp_status,
+            "current_context": event.current_context,
+            "data": event.data,
+        }
+    )
+
+
+def event_from_record(record: Mapping[str, Any]) -> DomainEvent:
+    return _from_mapping(record)

@@ -1,0 +1,254 @@
+"""What happens to a record: decode, route, deliver, and hand failures to a retry or dead-letter topic.
+
+Every coroutine here finishes only when its record's fate is durable — delivered,
+or acknowledged by the broker on a retry, dead-letter or invalid-events topic —
+so the intake may then store the record's offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from confluent_kafka import Message as KafkaMessage
+
+from admin.metrics import Metrics
+from consumer.codec import InvalidEvent, decode_event
+from consumer.intake import Defer, position
+from consumer.producer import Producer
+from consumer.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
+from consumer.topics import Topics
+from router import Catalog, DomainEvent, Router, Subscription, shape_body
+from sender import Message, Outcome, Sender
+
+__all__ = ["Deliveries", "webhook_id"]
+
+log = logging.getLogger(__name__)
+
+_WEBHOOK_NS = uuid.UUID("5b0c8a4e-2d1f-4c55-9d6e-6f6f6b737472")
+_DUE_HEADER = "hookstream-due"
+
+
+def webhook_id(event_id: str, subscription: str) -> str:
+    """Stable for one event and one subscription, so receivers can drop duplicates across retries."""
+    return "msg_" + uuid.uuid5(_WEBHOOK_NS, f"{event_id}\x00{subscription}").hex
+
+
+class Deliveries:
+    """The handlers of the input and retry intakes; ``router`` is swapped whole on reload."""
+
+    def __init__(
+        self,
+        *,
+        router: Router,
+        catalog: Catalog,
+        sender: Sender,
+        producer: Producer,
+        topics: Topics,
+        metrics: Metrics,
+        retry_after_cap: float = 3600.0,
+    ) -> None:
+        self.router = router
+        self.catalog = catalog
+        self._sender = sender
+        self._producer = producer
+        self._topics = topics
+        self._metrics = metrics
+        self._retry_after_cap = retry_after_cap
+        self._consumed = metrics.events_consumed
+        self._matched = metrics.events_matched
+
+    # -- input topics --------------------------------------------------------------
+
+    def handle_input(self, msg: KafkaMessage) -> Coroutine[Any, Any, None] | None:
+        self._consumed.labels(msg.topic()).inc()
+        try:
+            event = decode_event(msg.value())
+        except InvalidEvent as exc:
+            return self._invalid(msg, exc)
+        subscriptions = self.router.match(event)
+        if not subscriptions:
+            return None
+        self._matched.inc(len(subscriptions))
+        source = position(msg)
+        if len(subscriptions) == 1:
+            return self._attempt(subscriptions[0], event, source, 1, None, ())
+        return self._fan_out(subscriptions, event, source)
+
+    async def _fan_out(
+        self, subscriptions: Sequence[Subscription], event: DomainEvent, source: tuple[str, int, int]
+    ) -> None:
+        await asyncio.gather(*(self._attempt(s, event, source, 1, None, ()) for s in subscriptions))
+
+    async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
+        self._metrics.events_invalid.labels(exc.code).inc()
+        topic, partition, offset = position(msg)
+        log.warning("invalid event at %s[%d]@%d: %s", topic, partition, offset, exc.description)
+        headers = [
+            ("hookstream-error-code", exc.code),
+            ("hookstream-error", exc.description),
+            ("hookstream-source-topic", topic),
+            ("hookstream-source-partition", str(partition)),
+            ("hookstream-source-offset", str(offset)),
+        ]
+        await self._producer.send(self._topics.invalid, msg.value() or b"", key=msg.key(), headers=headers)
+
+    # -- retry topics ----------------------------------------------------------------
+
+    def handle_retry(self, msg: KafkaMessage) -> Coroutine[Any, Any, None] | Defer | None:
+        due = _header(msg, _DUE_HEADER)
+        if due is not None and float(due) > time.time():
+            return Defer(float(due))
+        record = decode_delivery(msg.value() or b"")
+        # A retry goes out under the subscription as it is now: its current endpoint and auth.
+        subscription = self.router.get(record.subscription)
+        if subscription is None or not subscription.active:
+            self._metrics.retries_dropped.labels(record.subscription).inc()
+            log.info(
+                "dropped retry of %s: subscription %s is gone or inactive",
+                record.webhook_id,
+                record.subscription,
+            )
+            return None
+        return self._attempt(
+            subscription, record.event, record.source, record.attempt, record.first_attempt_at, record.history
+        )
+
+    # -- one attempt -----------------------------------------------------------------
+
+    async def _attempt(
+        self,
+        subscription: Subscription,
+        event: DomainEvent,
+        source: tuple[str, int, int],
+        attempt: int,
+        first_attempt_at: datetime | None,
+        history: tuple[AttemptEntry, ...],
+    ) -> None:
+        name = subscription.name
+        body = shape_body(event, subscription, self.catalog)
+        message = Message(webhook_id(event.event_id, name), int(time.time()), body, attempt)
+        metrics = self._metrics
+        metrics.in_flight.inc()
+        try:
+            outcome = await self._sender.deliver(subscription.target, message)
+        finally:
+            metrics.in_flight.dec()
+        metrics.delivery_duration.labels(name).observe(outcome.duration)
+        if outcome.ok:
+            metrics.deliveries.labels(name, "success", "").inc()
+            if subscription.log == "all":
+                await self._log_success(
+                    subscription, event, source, message, outcome, first_attempt_at, history
+                )
+            return
+
+        now = datetime.now(UTC)
+        history = (*history, _entry(attempt, now, outcome))
+        record = DeliveryRecord(
+            webhook_id=message.webhook_id,
+            subscription=name,
+            attempt=attempt + 1,
+            first_attempt_at=first_attempt_at or now,
+            event=event,
+            source=source,
+            url=subscription.target.endpoint.url,
+            request_headers=dict(outcome.request_headers),
+            request_body=orjson.dumps(body).decode(),
+            history=history,
+        )
+        code = outcome.error_code or "error"
+        if outcome.retryable and attempt <= subscription.retry.attempts:
+            metrics.deliveries.labels(name, "retry", code).inc()
+            await self._schedule_retry(record, subscription.retry.interval, outcome)
+        else:
+            metrics.deliveries.labels(name, "dead_letter", code).inc()
+            await self._dead_letter(record)
+
+    async def _schedule_retry(self, record: DeliveryRecord, interval: timedelta, outcome: Outcome) -> None:
+        delay = interval.total_seconds()
+        if outcome.retry_after is not None:
+            # Retry-After may push the next attempt later, never earlier, and only up to the cap.
+            delay = max(delay, min(outcome.retry_after, self._retry_after_cap))
+        due = time.time() + delay
+        await self._producer.send(
+            self._topics.retry(interval),
+            encode_delivery(record),
+            key=record.webhook_id.encode(),
+            headers=[(_DUE_HEADER, f"{due:.3f}"), *_origin_headers(record)],
+        )
+        self._metrics.retries_scheduled.labels(record.subscription).inc()
+
+    async def _dead_letter(self, record: DeliveryRecord) -> None:
+        # The record's attempt field counts the attempts made on the dead-letter topic.
+        final = replace(record, attempt=record.attempt - 1)
+        await self._producer.send(
+            self._topics.dlq,
+            encode_delivery(final),
+            key=record.webhook_id.encode(),
+            headers=_origin_headers(final),
+        )
+        self._metrics.dead_lettered.labels(record.subscription).inc()
+
+    async def _log_success(
+        self,
+        subscription: Subscription,
+        event: DomainEvent,
+        source: tuple[str, int, int],
+        message: Message,
+        outcome: Outcome,
+        first_attempt_at: datetime | None,
+        history: tuple[AttemptEntry, ...],
+    ) -> None:
+        now = datetime.now(UTC)
+        record = DeliveryRecord(
+            webhook_id=message.webhook_id,
+            subscription=subscription.name,
+            attempt=message.attempt,
+            first_attempt_at=first_attempt_at or now,
+            event=event,
+            source=source,
+            url=subscription.target.endpoint.url,
+            request_headers=dict(outcome.request_headers),
+            request_body=orjson.dumps(message.body).decode(),
+            history=(*history, _entry(message.attempt, now, outcome)),
+        )
+        await self._producer.send(self._topics.log, encode_delivery(record), key=record.webhook_id.encode())
+
+
+def _entry(number: int, at: datetime, outcome: Outcome) -> AttemptEntry:
+    return AttemptEntry(
+        number=number,
+        at=at,
+        status=outcome.status,
+        error_code=outcome.error_code,
+        description=outcome.description,
+        duration_ms=outcome.duration * 1000,
+        response_excerpt=outcome.response_excerpt,
+    )
+
+
+def _origin_headers(record: DeliveryRecord) -> list[tuple[str, str]]:
+    topic, partition, offset = record.source
+    return [
+        ("hookstream-attempt", str(record.attempt)),
+        ("hookstream-subscription", record.subscription),
+        ("hookstream-source-topic", topic),
+        ("hookstream-source-partition", str(partition)),
+        ("hookstream-source-offset", str(offset)),
+    ]
+
+
+def _header(msg: KafkaMessage, name: str) -> str | None:
+    headers = msg.headers() or []
+    for key, value in headers if isinstance(headers, list) else headers.items():
+        if key == name and value is not None:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None

@@ -1,0 +1,262 @@
+"""The Kafka intake loop shared by the input, retry and dead-letter consumers.
+
+One confluent-kafka consumer, polled without blocking from the event loop, hands
+each record to a handler. A handler either finishes at once or returns a
+coroutine that the intake runs as a task; offsets are stored by hand, only up to
+the highest contiguous finished offset of each partition (see
+:mod:`consumer.offsets`), and librdkafka's auto-commit sends what is stored.
+
+A handler may also answer :class:`Defer`: the record is not due yet. The intake
+then pauses that partition, rewinds it to the record and resumes it when due —
+while it goes on polling, so the group membership never lapses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from consumer.offsets import PartitionOffsets
+
+__all__ = ["Defer", "Handler", "Intake", "position"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Defer:
+    """The record is due at ``due`` (epoch seconds); do not hand it over before."""
+
+    due: float
+
+
+def position(msg: Message) -> tuple[str, int, int]:
+    """Topic, partition and offset of a consumed record (all set when it carries no error)."""
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    if topic is None or partition is None or offset is None:
+        raise ValueError("a consumed record without topic, partition or offset")
+    return topic, partition, offset
+
+
+Handler = Callable[[Message], "Coroutine[Any, Any, None] | Defer | None"]
+Key = tuple[str, int]
+
+
+class Intake:
+    """Consume ``topics`` in group ``config['group.id']`` and hand records to ``handler``."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        topics: list[str],
+        handler: Handler,
+        *,
+        max_in_flight: int = 10_000,
+        batch: int = 500,
+    ) -> None:
+        conf = {
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.commit.interval.ms": 1000,
+            "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "cooperative-sticky",
+            "session.timeout.ms": 10_000,
+            "heartbeat.interval.ms": 1_000,
+            **config,
+        }
+        self.group = str(conf["group.id"])
+        self._consumer = Consumer(conf)
+        self._topics = topics
+        self._handler = handler
+        self._max_in_flight = max_in_flight
+        self._batch = batch
+        self._offsets: dict[Key, PartitionOffsets] = {}
+        self._deferred: dict[Key, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paused_for_load = False
+        self._stopping = asyncio.Event()
+        self.assigned = False
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop`; then drain within the caller's grace period (see :meth:`drain`)."""
+        self._consumer.subscribe(
+            self._topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        consume = self._consumer.consume
+        idle = 0.0
+        while not self._stopping.is_set():
+            messages = consume(self._batch, 0)
+            if not messages:
+                idle = min(idle * 2 or 0.0005, 0.01)
+                await asyncio.sleep(idle)
+                continue
+            idle = 0.0
+            for msg in messages:
+                self._dispatch(msg)
+            self._apply_backpressure()
+            await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def drain(self, grace: float) -> None:
+        """Stop taking records, give in-flight work `grace` seconds, commit what finished, leave."""
+        self._stopping.set()
+        assignment = self._consumer.assignment()
+        if assignment:
+            self._consumer.pause(assignment)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._tasks and loop.time() < deadline:
+            self._consumer.consume(self._batch, 0)  # keeps the membership alive; paused, so nothing comes
+            await asyncio.wait(set(self._tasks), timeout=0.05)
+        if self._tasks:
+            log.warning(
+                "%s: %d deliveries unfinished after %.0fs; they will be redelivered",
+                self.group,
+                len(self._tasks),
+                grace,
+            )
+        self._commit_stored()
+        for timer in self._deferred.values():
+            timer.cancel()
+        self._consumer.close()
+
+    # -- records ---------------------------------------------------------------------
+
+    def _dispatch(self, msg: Message) -> None:
+        err = msg.error()
+        if err is not None:
+            if err.code() != KafkaError._PARTITION_EOF:
+                log.warning("%s: consumer error: %s", self.group, err.str())
+            return
+        topic, partition, offset = position(msg)
+        key = (topic, partition)
+        if key in self._deferred:
+            return  # rewound; this record comes again when the partition resumes
+        offsets = self._offsets.get(key)
+        if offsets is None:
+            offsets = self._offsets[key] = PartitionOffsets()
+        result = self._handler(msg)
+        if result is None:
+            self._store(key, offsets, offsets.add(offset, 0))
+        elif isinstance(result, Defer):
+            self._defer(key, offset, result.due)
+        else:
+            offsets.add(offset, 1)
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(lambda t: self._finished(t, key, offsets, offset))
+
+    def _finished(self, task: asyncio.Task[None], key: Key, offsets: PartitionOffsets, offset: int) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            # The record stays uncommitted and comes again after a restart or rebalance:
+            # a handler that cannot finish must never let its offset go.
+            log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
+            return
+        self._store(key, offsets, offsets.done(offset))
+        if self._paused_for_load and len(self._tasks) < self._max_in_flight // 2:
+            self._paused_for_load = False
+            self._resume_all()
+
+    def _store(self, key: Key, offsets: PartitionOffsets, committable: int | None) -> None:
+        # A partition revoked meanwhile has another owner now: its late results are abandoned.
+        if committable is None or self._offsets.get(key) is not offsets:
+            return
+        try:
+            self._consumer.store_offsets(offsets=[TopicPartition(key[0], key[1], committable)])
+        except KafkaException as exc:
+            log.warning("%s: cannot store offset %s[%d]@%d: %s", self.group, *key, committable, exc)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- pausing ---------------------------------------------------------------------
+
+    def _apply_backpressure(self) -> None:
+        if not self._paused_for_load and len(self._tasks) >= self._max_in_flight:
+            self._paused_for_load = True
+            assignment = self._consumer.assignment()
+            if assignment:
+                self._consumer.pause(assignment)
+
+    def _resume_all(self) -> None:
+        active = [tp for tp in self._consumer.assignment() if (tp.topic, tp.partition) not in self._deferred]
+        if active and not self._stopping.is_set():
+            self._consumer.resume(active)
+
+    def _defer(self, key: Key, offset: int, due: float) -> None:
+        tp = TopicPartition(key[0], key[1], offset)
+        self._consumer.pause([tp])
+        self._consumer.seek(tp)
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, due - time.time())
+        self._deferred[key] = loop.call_later(delay, self._undefer, key)
+
+    def _undefer(self, key: Key) -> None:
+        if self._deferred.pop(key, None) is None or self._stopping.is_set() or self._paused_for_load:
+            return
+        self._consumer.resume([TopicPartition(key[0], key[1])])
+
+    # -- rebalancing (called inside consume(), on the loop's thread) --------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self._offsets[(tp.topic, tp.partition)] = PartitionOffsets()
+        self.assigned = True
+        if self._paused_for_load and partitions:
+            consumer.pause(partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._forget(partitions)
+        # Send what finished now, before another member takes over: the rest is redelivered.
+        self._commit_stored()
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._forget(partitions)
+
+    def _forget(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            self._offsets.pop(key, None)
+            timer = self._deferred.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+
+    def _commit_stored(self) -> None:
+        """Commit the stored offsets of every assigned partition (revoked ones too, inside on_revoke)."""
+        try:
+            self._consumer.commit(asynchronous=False)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._NO_OFFSET:
+                log.warning("%s: commit failed: %s", self.group, exc)
+
+    # -- observation -------------------------------------------------------------------
+
+    def lag(self) -> dict[Key, int]:
+        """Records behind the end of each assigned partition, from cached watermarks (no broker call)."""
+        result: dict[Key, int] = {}
+        assignment = self._consumer.assignment()
+        if not assignment:
+            return result
+        for tp in self._consumer.position(assignment):
+            try:
+                _low, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            except KafkaException:
+                continue
+            if high >= 0 and tp.offset >= 0:
+                result[(tp.topic, tp.partition)] = max(0, high - tp.offset)
+        return result

@@ -1,0 +1,119 @@
+"""Delivery records (schemas/delivery.avsc) on the retry, dead-letter and request-log topics."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import fastavro
+import orjson
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from consumer.codec import SCHEMAS_DIR, event_from_record, event_record
+from router.event import DomainEvent
+
+__all__ = ["AttemptEntry", "DeliveryRecord", "decode_delivery", "encode_delivery"]
+
+_MAGIC = b"\xc3\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptEntry:
+    number: int
+    at: datetime
+    status: int | None
+    error_code: str | None
+    description: str
+    duration_ms: float
+    response_excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    webhook_id: str
+    subscription: str
+    attempt: int
+    first_attempt_at: datetime
+    event: DomainEvent
+    source: tuple[str, int, int]
+    url: str
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str = ""
+    history: tuple[AttemptEntry, ...] = ()
+
+    @property
+    def last(self) -> AttemptEntry | None:
+        return self.history[-1] if self.history else None
+
+
+@cache
+def _schema() -> tuple[Any, bytes]:
+    named: dict[str, Any] = {}
+    for name in ("domain_event.avsc", "delivery.avsc"):
+        raw = orjson.loads((SCHEMAS_DIR / name).read_bytes())
+        parsed = fastavro.parse_schema(raw, named_schemas=named)
+    header = _MAGIC + bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
+    return parsed, header
+
+
+def encode_delivery(record: DeliveryRecord) -> bytes:
+    schema, header = _schema()
+    buf = io.BytesIO()
+    buf.write(header)
+    fastavro.schemaless_writer(
+        buf,
+        schema,
+        {
+            "webhook_id": record.webhook_id,
+            "subscription": record.subscription,
+            "attempt": record.attempt,
+            "first_attempt_at": record.first_attempt_at,
+            "event": event_record(record.event),
+            "source": dict(zip(("topic", "partition", "offset"), record.source, strict=True)),
+            "url": record.url,
+            "request_headers": record.request_headers,
+            "request_body": record.request_body,
+            "history": [
+                {
+                    "number": a.number,
+                    "at": a.at,
+                    "status": a.status,
+                    "error_code": a.error_code,
+                    "description": a.description,
+                    "duration_ms": a.duration_ms,
+                    "response_excerpt": a.response_excerpt,
+                }
+                for a in record.history
+            ],
+        },
+    )
+    return buf.getvalue()
+
+
+def decode_delivery(value: bytes) -> DeliveryRecord:
+    """Raises ValueError when ``value`` is not a delivery record of this schema."""
+    schema, header = _schema()
+    if value[: len(header)] != header:
+        raise ValueError("not a delivery record (unknown single-object header)")
+    doc = fastavro.schemaless_reader(io.BytesIO(value[len(header) :]), schema, None)
+    assert isinstance(doc, dict)
+    source = doc["source"]
+    return DeliveryRecord(
+        webhook_id=doc["webhook_id"],
+        subscription=doc["subscription"],
+        attempt=doc["attempt"],
+        first_attempt_at=_utc(doc["first_attempt_at"]),
+        event=event_from_record(doc["event"]),
+        source=(source["topic"], source["partition"], source["offset"]),
+        url=doc["url"],
+        request_headers=dict(doc["request_headers"]),
+        request_body=doc["request_body"],
+        history=tuple(AttemptEntry(**{**a, "at": _utc(a["at"])}) for a in doc["history"]),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,181 @@
+"""The running service: builds the parts for its role, runs them on one event loop, stops cleanly.
+
+Stop order on SIGTERM/SIGINT: stop taking records, let in-flight deliveries finish
+within the grace period (their retry/dead-letter records acknowledged), commit,
+leave the group, flush the producer, close the HTTP session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Iterable
+
+from admin.app import build_app, start_admin
+from admin.metrics import Metrics
+from consumer.deliveries import Deliveries
+from consumer.intake import Intake
+from consumer.producer import Producer
+from consumer.settings import Settings
+from consumer.topics import Topics, ensure_topics
+from router import Router, SubscriptionSource, load_catalog
+from sender import Sender
+
+__all__ = ["Service", "run_service"]
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.topics = Topics(settings.kafka.topic_prefix)
+        self.intakes: list[Intake] = []
+        self._stop = asyncio.Event()
+        self._known_topics: set[str] = set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def ready(self) -> tuple[bool, str]:
+        if not self.intakes:
+            return True, "admin only"
+        waiting = [i.group for i in self.intakes if not i.assigned]
+        return (not waiting, f"waiting for partitions: {', '.join(waiting)}" if waiting else "consuming")
+
+    async def run(self) -> None:
+        s = self.settings
+        source = SubscriptionSource(s.subscriptions, s.catalog, development=s.development)
+        router = source.load()
+        catalog = load_catalog(s.catalog)
+        self._count_subscriptions(router)
+        names = [self.topics.invalid, self.topics.dlq, self.topics.log]
+        if s.kafka.create_input_topics:
+            names += s.kafka.input_topics
+        await self._ensure(names, router)
+
+        producer = Producer(s.kafka.client())
+        sender = Sender(s.sender)
+        await sender.start()
+        deliveries = Deliveries(
+            router=router,
+            catalog=catalog,
+            sender=sender,
+            producer=producer,
+            topics=self.topics,
+            metrics=self.metrics,
+            retry_after_cap=s.retry_after_cap,
+        )
+        kafka = s.kafka
+        if s.role in ("all", "main"):
+            self.intakes.append(
+                Intake(
+                    kafka.client(**{"group.id": kafka.group_id}),
+                    kafka.input_topics,
+                    deliveries.handle_input,
+                    max_in_flight=s.max_in_flight,
+                )
+            )
+        if s.role in ("all", "retry"):
+            self.intakes.append(
+                Intake(
+                    kafka.client(
+                        **{"group.id": f"{kafka.group_id}-retry", "topic.metadata.refresh.interval.ms": 5000}
+                    ),
+                    [self.topics.retry_pattern],
+                    deliveries.handle_retry,
+                    max_in_flight=s.max_in_flight,
+                )
+            )
+        runner = await start_admin(build_app(self.metrics, self.ready), s.admin_host, s.admin_port)
+        background = [asyncio.create_task(producer.run(), name="producer")]
+        background += [asyncio.create_task(i.run(), name=i.group) for i in self.intakes]
+        background.append(asyncio.create_task(self._reload(source, deliveries), name="reload"))
+        background.append(asyncio.create_task(self._observe(), name="observe"))
+        log.info(
+            "hookstream running: role=%s, %d subscriptions, admin on %s:%d",
+            s.role,
+            len(router.subscriptions),
+            s.admin_host,
+            s.admin_port,
+        )
+        try:
+            stopped = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait([stopped, *background], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            log.info("stopping: finishing in-flight deliveries (grace %.0fs)", s.grace_period)
+            await asyncio.gather(*(i.drain(s.grace_period) for i in self.intakes), return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            left = await asyncio.to_thread(producer.flush, 10.0)
+            if left:
+                log.error("%d records not acknowledged by Kafka at exit", left)
+            await sender.close()
+            await runner.cleanup()
+
+    async def _ensure(self, names: Iterable[str], router: Router) -> None:
+        wanted = set(names) | {self.topics.retry(sub.retry.interval) for sub in router.subscriptions}
+        missing = wanted - self._known_topics
+        if missing:
+            k = self.settings.kafka
+            await asyncio.to_thread(
+                ensure_topics, k.client(), missing, partitions=k.partitions, replication=k.replication_factor
+            )
+            self._known_topics |= missing
+
+    async def _reload(self, source: SubscriptionSource, deliveries: Deliveries) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reload_interval)
+            rejected_before = source.rejected_count
+            router = await asyncio.to_thread(source.poll)
+            if router is not None:
+                # New retry topics first, so that no delivery under the new version finds its topic missing.
+                await self._ensure((), router)
+                deliveries.router = router
+                self._count_subscriptions(router)
+                self.metrics.config_reloads.labels("applied").inc()
+                log.info("subscriptions reloaded: %d in force", len(router.subscriptions))
+            elif source.rejected_count != rejected_before:
+                self.metrics.config_reloads.labels("rejected").inc()
+                log.error(
+                    "subscription change refused, the last good version stays in force:\n%s",
+                    source.last_error,
+                )
+
+    async def _observe(self) -> None:
+        lag = self.metrics.consumer_lag
+        while True:
+            for intake in self.intakes:
+                for (topic, partition), behind in intake.lag().items():
+                    lag.labels(intake.group, topic, str(partition)).set(behind)
+            await asyncio.sleep(5)
+
+    def _count_subscriptions(self, router: Router) -> None:
+        active = sum(1 for sub in router.subscriptions if sub.active)
+        self.metrics.subscriptions.labels("active").set(active)
+        self.metrics.subscriptions.labels("inactive").set(len(router.subscriptions) - active)
+
+
+def run_service(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; returns the process exit code."""
+
+    async def main() -> None:
+        service = Service(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, service.stop)
+        await service.run()
+
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; this keeps odd platforms working
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
+    return 0

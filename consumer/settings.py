@@ -1,0 +1,108 @@
+"""Service settings: defaults, then a YAML file (``HOOKSTREAM_CONFIG``), then ``HOOKSTREAM_*`` variables.
+
+Nested fields use ``__``: ``HOOKSTREAM_KAFKA__BOOTSTRAP_SERVERS``. The plain
+``KAFKA_BOOTSTRAP_SERVERS`` is honoured too, as the README promises.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from sender import SenderSettings
+
+__all__ = ["KafkaSettings", "Role", "Settings", "load_settings"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Role = Literal["all", "main", "retry", "dlq", "admin"]
+
+
+class KafkaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    input_topics: list[str] = Field(default_factory=lambda: ["hookstream.events"])
+    group_id: str = "hookstream"
+    topic_prefix: str = Field(
+        default="hookstream", description="<prefix>.retry.<delay>, <prefix>.dlq, <prefix>.invalid"
+    )
+    partitions: int = Field(default=4, ge=1, description="partitions of the topics hookstream creates")
+    replication_factor: int = Field(default=1, ge=1)
+    create_input_topics: bool = Field(
+        default=False, description="create missing input topics at start (local use)"
+    )
+    # librdkafka settings passed through (security.protocol, sasl.*); values are secret-safe.
+    client_config: dict[str, SecretStr] = Field(default_factory=dict)
+
+    def client(self, **extra: Any) -> dict[str, Any]:
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        conf.update({k: v.get_secret_value() for k, v in self.client_config.items()})
+        conf.update(extra)
+        return conf
+
+    def topic(self, suffix: str) -> str:
+        return f"{self.topic_prefix}.{suffix}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOOKSTREAM_", env_nested_delimiter="__", extra="forbid", yaml_file=None
+    )
+
+    role: Role = "all"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    sender: SenderSettings = Field(default_factory=SenderSettings)
+    subscriptions: Path = ROOT / "config" / "subscriptions"
+    catalog: Path = ROOT / "config" / "catalog.yaml"
+    development: bool = Field(default=False, description="allow http:// endpoints (never in production)")
+    store_url: str = "sqlite+aiosqlite:///hookstream.db"
+    admin_host: str = "0.0.0.0"  # noqa: S104 - a pod's admin port must be reachable by the kubelet
+    admin_port: int = 8080
+    grace_period: float = Field(default=25.0, gt=0, description="seconds to finish in-flight work on SIGTERM")
+    max_in_flight: int = Field(default=10_000, ge=1, description="deliveries under way before intake pauses")
+    reload_interval: float = Field(default=2.0, gt=0, description="seconds between subscription file checks")
+    retry_after_cap: float = Field(default=3600.0, ge=0, description="longest Retry-After honoured, seconds")
+    store_retention_days: float | None = Field(
+        default=None, gt=0, description="prune failed events older than this"
+    )
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _development_allows_http(self) -> Settings:
+        # One switch for development: the sender must not refuse what validation let through.
+        if self.development and not self.sender.allow_http:
+            self.sender = self.sender.model_copy(update={"allow_http": True})
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("HOOKSTREAM_CONFIG")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    if "KAFKA_BOOTSTRAP_SERVERS" in os.environ and "HOOKSTREAM_KAFKA__BOOTSTRAP_SERVERS" not in os.environ:
+        kafka = dict(overrides.pop("kafka", {}) or {})
+        kafka.setdefault("bootstrap_servers", os.environ["KAFKA_BOOTSTRAP_SERVERS"])
+        overrides["kafka"] = kafka
+    return Settings(**overrides)

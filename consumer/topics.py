@@ -1,0 +1,58 @@
+"""Names of the topics hookstream writes, and their creation at start."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+__all__ = ["Topics", "delay_name", "ensure_topics"]
+
+log = logging.getLogger(__name__)
+
+
+def delay_name(delay: timedelta) -> str:
+    """``5m``, ``30s``, ``1h``, ``250ms``: the suffix of a retry topic with this delay."""
+    ms = round(delay.total_seconds() * 1000)
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+class Topics:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.invalid = f"{prefix}.invalid"
+        self.dlq = f"{prefix}.dlq"
+        self.log = f"{prefix}.log"
+        # librdkafka treats a subscription starting with ^ as a regex: new retry topics are picked up.
+        self.retry_pattern = f"^{re.escape(prefix)}\\.retry\\..+"
+
+    def retry(self, delay: timedelta) -> str:
+        return f"{self.prefix}.retry.{delay_name(delay)}"
+
+
+def ensure_topics(config: dict[str, Any], names: Iterable[str], *, partitions: int, replication: int) -> None:
+    """Create the topics that are missing (blocking: call it off the event loop)."""
+    admin = AdminClient(config)
+    existing = set(admin.list_topics(timeout=15).topics)
+    wanted = sorted(set(names) - existing)
+    if not wanted:
+        return
+    futures = admin.create_topics(
+        [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in wanted]
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=30)
+            log.info("created topic %s", name)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise

@@ -1,0 +1,149 @@
+"""Events in, webhooks out, through a real broker and a real `hookstream run` process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumer.codec import encode_avro, encode_json
+from consumer.samples import sample_events
+from tests.support.kafka import committed, create_topics, produce, read_topic, unique_prefix
+from tests.support.receiver import Receiver
+from tests.support.service import ServiceProcess, write_subscriptions
+
+pytestmark = pytest.mark.kafka
+
+
+def subscription(
+    name: str, url: str, entity: str = "Object", trigger: str = "OnNew", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "entity": entity,
+        "triggers": [{"event_type": trigger, **extra.pop("components", {})}],
+        "endpoint": {"type": "rest", "url": url, **extra.pop("endpoint", {})},
+        **extra,
+    }
+
+
+@pytest.fixture
+def service_factory(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Any]:
+    started: list[ServiceProcess] = []
+
+    def make(
+        subscriptions: list[dict[str, Any]], *, partitions: int = 4, prefix: str | None = None, **env: str
+    ) -> ServiceProcess:
+        prefix = prefix or unique_prefix()
+        path = write_subscriptions(tmp_path / f"subs-{len(started)}.yaml", subscriptions)
+        service = ServiceProcess(kafka_bootstrap, prefix, path, tmp_path, env=env)
+        if not started or started[-1].prefix != prefix:
+            create_topics(kafka_bootstrap, service.input_topic, partitions=partitions)
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        service.stop()
+
+
+def events(n: int, **override: Any) -> list[dict[str, Any]]:
+    return [{**e, **override} for e in sample_events(n)]
+
+
+def test_each_event_reaches_exactly_the_matching_active_subscriptions(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    service = service_factory(
+        [
+            subscription("objects", receiver.url("/objects")),
+            subscription("objects-off", receiver.url("/objects-off"), active=False),
+            subscription("users", receiver.url("/users"), entity="User"),
+            subscription(
+                "resolved",
+                receiver.url("/resolved"),
+                trigger="OnNewActivity",
+                components={"activity_types": [2], "statuses": [2]},
+            ),
+        ]
+    ).start()
+    sample = events(8)  # two of each kind: Object.OnNew, User.OnNew, Object.OnNewActivity(status 2), WhatsApp
+    produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in sample])
+
+    assert receiver.wait_for(lambda: len(receiver.requests()) >= 6, timeout=30)
+    time.sleep(1.0)  # anything misrouted would arrive by now
+    by_kind = {(e["entity"], e["event_type"]): [] for e in sample}  # type: dict[tuple[str, str], list[str]]
+    for e in sample:
+        by_kind[(e["entity"], e["event_type"])].append(e["event_id"])
+    assert sorted(receiver.event_ids("/objects")) == sorted(by_kind[("Object", "OnNew")])
+    assert sorted(receiver.event_ids("/users")) == sorted(by_kind[("User", "OnNew")])
+    assert sorted(receiver.event_ids("/resolved")) == sorted(by_kind[("Object", "OnNewActivity")])
+    assert receiver.requests("/objects-off") == []
+    assert len(receiver.requests()) == 6
+
+    request = receiver.requests("/users")[0]
+    assert set(request.body) == {
+        "event_id",
+        "event_time",
+        "event_type",
+        "entity",
+        "entity_id",
+        "current_context",
+        "data",
+    }
+    assert request.headers["webhook-id"].startswith("msg_")
+    assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert "hookstream" in request.headers["User-Agent"]
+    assert service.metric("hookstream_deliveries_total", subscription="users", outcome="success") == 2
+
+
+def test_poison_records_go_to_the_invalid_topic_and_good_ones_are_delivered(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    service = service_factory([subscription("objects", receiver.url("/objects"))]).start()
+    good = events(40, entity="Object", event_type="OnNew")
+    bad = [b"\x00\xffgarbage", b'{"event_id": 1}', b"[]", encode_json({**good[0], "data": "not an object"})]
+    values: list[bytes] = []
+    for n, event in enumerate(good):
+        values.append(encode_avro(event) if n % 2 else encode_json(event))
+        if n % 10 == 0:
+            values.append(bad[n // 10])
+    produce(kafka_bootstrap, service.input_topic, values)
+
+    assert receiver.wait_for(lambda: len(receiver.event_ids("/objects")) == 40, timeout=30)
+    invalid = read_topic(kafka_bootstrap, f"{service.prefix}.invalid", expected=4)
+    assert sorted(m.value() for m in invalid) == sorted(bad)
+    headers = dict(invalid[0].headers())
+    assert headers["hookstream-source-topic"] == service.input_topic.encode()
+    assert headers["hookstream-error-code"] in {b"unknown_format", b"schema_error", b"json_error"}
+    assert int(headers["hookstream-source-offset"]) >= 0
+    assert service.metric("hookstream_events_invalid_total") == 4
+
+
+def test_a_hanging_delivery_holds_the_committed_offset_while_later_ones_finish(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    receiver.behave("/slow", delay=12)
+    service = service_factory(
+        [
+            subscription("slow", receiver.url("/slow"), endpoint={"timeout": 30}),
+            subscription("fast", receiver.url("/fast"), entity="User"),
+        ],
+        partitions=1,
+    ).start()
+    first = events(1, entity="Object", event_type="OnNew")
+    rest = events(30, entity="User", event_type="OnNew")
+    produce(kafka_bootstrap, service.input_topic, [encode_json(e) for e in first + rest])
+
+    assert receiver.wait_for(lambda: len(receiver.event_ids("/fast")) == 30, timeout=30)
+    time.sleep(2.5)  # past the auto-commit interval: anything stored would be committed by now
+    assert committed(kafka_bootstrap, service.prefix, service.input_topic) < 1
+
+    assert receiver.wait_for(
+        lambda: committed(kafka_bootstrap, service.prefix, service.input_topic) == 31, timeout=40
+    )
+    assert len(receiver.event_ids("/slow")) == 1
