@@ -86,7 +86,7 @@ class Router:
         issues: list[ConfigIssue] = []
         self._by_name: dict[str, Subscription] = {}
         for index, sub in enumerate(self._subscriptions):
-            for loc, message in catalog_problems(sub, catalog):
+            for loc, message in catalog_problems(sub.entity, sub.triggers, catalog):
                 issues.append(
                     ConfigIssue("<router>", None, format_path(("subscriptions", index, *loc)), message)
                 )

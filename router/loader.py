@@ -1,14 +1,20 @@
-"""Loading subscriptions from one YAML file or a folder of them (a mounted ConfigMap)."""
+"""Loading subscriptions from one YAML file or a folder of them (a mounted ConfigMap).
+
+Each subscription is validated on its own and every rule runs on every one, so
+a file is rejected with all of its problems at once, in the order written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from router.catalog import Catalog
 from router.errors import ConfigIssue, SubscriptionError
-from router.model import Subscription, SubscriptionsFile
+from router.model import Subscription
 from router.rules import subscription_problems
 from router.yamldoc import YamlDocument, read_yaml, real_path
 
@@ -32,7 +38,7 @@ def subscription_files(path: Path) -> list[Path]:
     )
 
 
-def _pydantic_message(error_type: str, message: str) -> str:
+def _message(error_type: str, message: str) -> str:
     if error_type == "extra_forbidden":
         return "unknown key"
     if error_type == "missing":
@@ -40,55 +46,85 @@ def _pydantic_message(error_type: str, message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _parse(doc: YamlDocument) -> list[tuple[int, Subscription]] | list[ConfigIssue]:
-    if doc.data is None:
-        return [doc.issue((), "empty file; expected 'subscriptions:' with a list of subscriptions")]
-    try:
-        parsed = SubscriptionsFile.model_validate(doc.data)
-    except ValidationError as exc:
-        issues: dict[tuple[str, str], ConfigIssue] = {}
-        for err in exc.errors(include_input=False, include_url=False):
-            issue = doc.issue(real_path(doc.data, err["loc"]), _pydantic_message(err["type"], err["msg"]))
-            issues.setdefault((issue.path, issue.message), issue)
-        return list(issues.values())
-    return list(enumerate(parsed.subscriptions))
+class _FileLoad:
+    """The subscriptions of one document, and the issues found in it."""
+
+    def __init__(self, doc: YamlDocument, catalog: Catalog, development: bool) -> None:
+        self.doc = doc
+        self.issues: list[ConfigIssue] = list(doc.issues)
+        # (index, name or None, subscription or None when invalid)
+        self.entries: list[tuple[int, str | None, Subscription | None]] = []
+        data = doc.data
+        if data is None:
+            if not doc.issues:
+                self.issues.append(doc.issue((), "empty file; expected 'subscriptions:' and a list"))
+            return
+        if not isinstance(data, Mapping):
+            self.issues.append(doc.issue((), "expected a mapping with the key 'subscriptions'"))
+            return
+        for key in data:
+            if key != "subscriptions":
+                self.issues.append(doc.issue((key,), "unknown key; the file holds 'subscriptions' only"))
+        items = data.get("subscriptions")
+        if not isinstance(items, list):
+            message = "required" if "subscriptions" not in data else "must be a list of subscriptions"
+            self.issues.append(doc.issue(("subscriptions",), message))
+            return
+        for index, raw in enumerate(items):
+            self._load_one(index, raw, catalog, development)
+
+    def _load_one(self, index: int, raw: Any, catalog: Catalog, development: bool) -> None:
+        base = ("subscriptions", index)
+        sub: Subscription | None = None
+        seen: set[tuple[str, str]] = set()
+        try:
+            sub = Subscription.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors(include_input=False, include_url=False):
+                issue = self.doc.issue(
+                    (*base, *real_path(raw, err["loc"])), _message(err["type"], err["msg"])
+                )
+                # A value failing every member of a union reports once per member.
+                if (issue.path, issue.message) not in seen:
+                    seen.add((issue.path, issue.message))
+                    self.issues.append(issue)
+        if isinstance(raw, Mapping):
+            for loc, message in subscription_problems(raw, catalog, development=development):
+                self.issues.append(self.doc.issue((*base, *loc), message))
+            name = raw.get("name")
+            self.entries.append((index, name if isinstance(name, str) else None, sub))
 
 
 def load_subscriptions(path: Path, catalog: Catalog, *, development: bool = False) -> list[Subscription]:
     """Every subscription in ``path``, checked; raises SubscriptionError listing every issue.
 
-    ``development`` allows plain http URLs. Names must be unique across all files.
+    ``path`` is one YAML file or a folder of them. ``development`` allows plain
+    http URLs. Names must be unique across all files.
     """
-    files = subscription_files(path)
     issues: list[ConfigIssue] = []
+    files = subscription_files(path)
     if not path.exists():
         issues.append(ConfigIssue(str(path), None, "", "no such file or folder"))
+        files = []
     elif not files:
         issues.append(ConfigIssue(str(path), None, "", "the folder holds no *.yaml or *.yml file"))
     loaded: list[Subscription] = []
     first_use: dict[str, str] = {}
     for file in files:
-        doc = read_yaml(file)
-        issues.extend(doc.issues)
-        if doc.data is None and doc.issues:
-            continue
-        parsed = _parse(doc)
-        for item in parsed:
-            if isinstance(item, ConfigIssue):
-                issues.append(item)
+        load = _FileLoad(read_yaml(file), catalog, development)
+        for index, name, sub in load.entries:
+            if name is None:
                 continue
-            index, sub = item
-            base = ("subscriptions", index)
-            for loc, message in subscription_problems(sub, catalog, development=development):
-                issues.append(doc.issue((*base, *loc), message))
-            where = f"{doc.file}:{doc.line_of((*base, 'name'))}"
-            if sub.name in first_use:
-                issues.append(
-                    doc.issue((*base, "name"), f"name {sub.name!r} is already used at {first_use[sub.name]}")
+            where = (*("subscriptions", index), "name")
+            if name in first_use:
+                load.issues.append(
+                    load.doc.issue(where, f"name {name!r} is already used at {first_use[name]}")
                 )
             else:
-                first_use[sub.name] = where
-            loaded.append(sub)
+                first_use[name] = f"{load.doc.file}:{load.doc.line_of(where)}"
+            if sub is not None:
+                loaded.append(sub)
+        issues.extend(sorted(load.issues, key=lambda issue: issue.line or 0))
     if issues:
         raise SubscriptionError(issues)
     return loaded

@@ -33,16 +33,17 @@ _DURATION_TEXT = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$"
 def parse_duration(value: object) -> object:
     """``"5m"``, ``"30s"``, ``"1h30m"``, ``"250ms"``, or a number of seconds, as a timedelta.
 
-    Anything else is passed on for pydantic to reject (or to parse, e.g. ISO 8601).
+    Other types are passed on for pydantic to accept (a timedelta) or reject.
     """
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=value)
-    if isinstance(value, str) and re.match(_DURATION_TEXT, value):
-        text = value.strip()
+    if isinstance(value, str):
+        if not re.match(_DURATION_TEXT, value):
+            raise ValueError("expected a duration such as 5m, 30s, 1h30m or 250ms, or a number of seconds")
         return timedelta(
-            seconds=sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))
+            seconds=sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(value))
         )
     return value
 
@@ -79,7 +80,9 @@ class RetryPolicy(_Model):
 
     attempts: int = Field(default=3, ge=0, le=5, description="retries after the first attempt (0 to 5)")
     interval: Duration = Field(
-        default=timedelta(minutes=5), description="time between attempts: 5m, 30s, 1h, 250ms, or seconds"
+        default=timedelta(minutes=5),
+        description="time between attempts: 5m, 30s, 1h, 250ms, or seconds",
+        json_schema_extra={"default": "5m"},
     )
 
     @field_validator("interval")

@@ -7,10 +7,15 @@ secret: they name the key, the variable or the file instead.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
-from router.catalog import Catalog, ComponentValue, suggest
-from router.model import Subscription
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from router.catalog import Catalog, ComponentDef, ComponentValue, suggest
+from router.model import Trigger
 from router.yamldoc import Loc
 
 __all__ = ["Problem", "catalog_problems", "subscription_problems", "url_problem"]
@@ -32,49 +37,71 @@ def url_problem(url: str, *, development: bool) -> str | None:
     return None
 
 
-def subscription_problems(sub: Subscription, catalog: Catalog, *, development: bool) -> list[Problem]:
-    """Every rule of one subscription: catalog, endpoint and auth URLs, field paths."""
-    problems = catalog_problems(sub, catalog)
-    endpoint = sub.endpoint
-    message = url_problem(endpoint.url, development=development)
-    if message:
-        problems.append((("endpoint", "url"), message))
-    if endpoint.type == "soap" and "://" in endpoint.wsdl:
-        message = url_problem(endpoint.wsdl, development=development)
+class _RoutingPart(BaseModel):
+    """Entity and triggers alone, so the catalog rules run even when other keys are wrong."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    entity: str
+    triggers: tuple[Trigger, ...]
+
+
+def subscription_problems(raw: Mapping[str, Any], catalog: Catalog, *, development: bool) -> list[Problem]:
+    """Every rule of one subscription as written: catalog, endpoint and auth URLs, field paths.
+
+    Works on the raw mapping so that these problems are reported together with
+    the model's own errors, not only once those are fixed.
+    """
+    problems: list[Problem] = []
+    try:
+        routing = _RoutingPart.model_validate(raw)
+    except ValidationError:
+        pass  # the model's errors report it
+    else:
+        problems.extend(catalog_problems(routing.entity, routing.triggers, catalog))
+    endpoint = raw.get("endpoint")
+    auth = raw.get("auth")
+    urls: list[tuple[Loc, object]] = []
+    if isinstance(endpoint, Mapping):
+        urls.append((("endpoint", "url"), endpoint.get("url")))
+        wsdl = endpoint.get("wsdl")
+        if isinstance(wsdl, str) and "://" in wsdl:
+            urls.append((("endpoint", "wsdl"), wsdl))
+    if isinstance(auth, Mapping) and "token_url" in auth:
+        urls.append((("auth", "token_url"), auth.get("token_url")))
+    for loc, url in urls:
+        message = url_problem(url, development=development) if isinstance(url, str) else None
         if message:
-            problems.append((("endpoint", "wsdl"), message))
-    token_url = getattr(sub.auth, "token_url", None)
-    if isinstance(token_url, str):
-        message = url_problem(token_url, development=development)
-        if message:
-            problems.append((("auth", "token_url"), message))
-    if sub.fields and sub.include_complete_data:
+            problems.append((loc, message))
+    fields = raw.get("fields")
+    if fields and raw.get("include_complete_data") is True:
         problems.append(
             (("fields",), "fields picks from the complete data; leave out include_complete_data or fields")
         )
-    for index, path in enumerate(sub.fields):
-        if not path or not all(path.split(".")):
-            problems.append((("fields", index), f"{path!r} is not a dotted path such as customer.id"))
+    if isinstance(fields, list):
+        for index, path in enumerate(fields):
+            if isinstance(path, str) and not all(path.split(".")):
+                problems.append((("fields", index), f"{path!r} is not a dotted path such as customer.id"))
     return problems
 
 
-def catalog_problems(sub: Subscription, catalog: Catalog) -> list[Problem]:
+def catalog_problems(entity_name: str, triggers: Sequence[Trigger], catalog: Catalog) -> list[Problem]:
     """Entity, triggers and their components against the catalog."""
-    entity = catalog.entities.get(sub.entity)
+    entity = catalog.entities.get(entity_name)
     if entity is None:
-        return [(("entity",), f"unknown entity {sub.entity!r}" + suggest(sub.entity, catalog.entities))]
+        return [(("entity",), f"unknown entity {entity_name!r}" + suggest(entity_name, catalog.entities))]
     problems: list[Problem] = []
     # (event type, component) -> value -> index of the trigger that chose it
     chosen: dict[tuple[str, str], dict[ComponentValue, int]] = {}
     once: dict[tuple[str, str], int] = {}
-    for index, trigger in enumerate(sub.triggers):
+    for index, trigger in enumerate(triggers):
         base: Loc = ("triggers", index)
         tdef = entity.triggers.get(trigger.event_type)
         if tdef is None:
             problems.append(
                 (
                     (*base, "event_type"),
-                    f"{sub.entity} has no trigger {trigger.event_type!r}"
+                    f"{entity_name} has no trigger {trigger.event_type!r}"
                     + suggest(trigger.event_type, entity.triggers),
                 )
             )
@@ -87,7 +114,7 @@ def catalog_problems(sub: Subscription, catalog: Catalog) -> list[Problem]:
             if usage is None or component is None:
                 has = f"; it has: {', '.join(sorted(tdef.components))}" if tdef.components else ""
                 problems.append(
-                    (loc, f"unknown key: not a component of {sub.entity}.{trigger.event_type}" + has)
+                    (loc, f"unknown key: not a component of {entity_name}.{trigger.event_type}" + has)
                 )
                 continue
             if not isinstance(raw, list | tuple) or not raw:
@@ -100,8 +127,7 @@ def catalog_problems(sub: Subscription, catalog: Catalog) -> list[Problem]:
                     problems.append(
                         (
                             (*loc, position),
-                            f"{value!r} is not one of the {name}"
-                            + suggest(str(value), list(component.by_id().values())),
+                            f"{value!r} is not one of the {name} in the catalog" + _close(value, component),
                         )
                     )
                 elif allowed is not None and ident not in allowed:
@@ -110,7 +136,7 @@ def catalog_problems(sub: Subscription, catalog: Catalog) -> list[Problem]:
                             (*loc, position),
                             f"{component.name_of(ident)} is not allowed for {trigger.event_type}; allowed: "
                             + ", ".join(
-                                component.name_of(a) for a in sorted(allowed, key=str) if a is not None
+                                name for ident, name in component.by_id().items() if ident in allowed
                             ),
                         )
                     )
@@ -148,10 +174,13 @@ def catalog_problems(sub: Subscription, catalog: Catalog) -> list[Problem]:
                         (
                             loc,
                             f"{name} apply only to {parent} "
-                            + ", ".join(
-                                parent_def.name_of(w) for w in sorted(wanted, key=str) if w is not None
-                            )
+                            + ", ".join(name for ident, name in parent_def.by_id().items() if ident in wanted)
                             + f", which this trigger's {parent} leave out",
                         )
                     )
     return problems
+
+
+def _close(value: object, component: ComponentDef) -> str:
+    close = difflib.get_close_matches(str(value), list(component.by_id().values()), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
