@@ -98,8 +98,18 @@ def running_postgres() -> Iterator[PostgresServer]:
 
     data, log = base / "data", base / "server.log"
     try:
-        run(str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-            "--locale=C", "--no-sync")  # fmt: skip
+        run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         port = _free_port()
         # -F: no fsync; durability of a throwaway cluster does not matter and it saves seconds.
         options = f"-F -p {port} -k {base} -c listen_addresses=127.0.0.1"
