@@ -6,14 +6,18 @@ import base64
 
 from .config import ApiKeyAuth, Auth, BasicAuth, BearerAuth
 
-__all__ = ["static_auth_header"]
+__all__ = ["basic_authorization", "static_auth_header"]
+
+
+def basic_authorization(user: str, password: str) -> str:
+    """An ``Authorization`` value for HTTP Basic (RFC 7617), UTF-8."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def static_auth_header(auth: Auth) -> tuple[str, str] | None:
     """``(name, value)`` of the header ``auth`` adds to every request; None for none and OAuth2."""
     if isinstance(auth, BasicAuth):
-        pair = f"{auth.username}:{auth.password.get_secret_value()}".encode()
-        return "Authorization", "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Authorization", basic_authorization(auth.username, auth.password.get_secret_value())
     if isinstance(auth, BearerAuth):
         token = auth.token.get_secret_value()
         return auth.header, f"{auth.header_prefix} {token}" if auth.header_prefix else token

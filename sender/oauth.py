@@ -16,6 +16,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
+from .auth import basic_authorization
 from .classify import classify_exception
 from .config import OAuth2ClientCredentials, OAuth2Password
 from .errors import OAuthTokenError
@@ -42,9 +43,12 @@ class TokenSource:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._margin = refresh_margin
         # client_secret_basic (RFC 6749 2.3.1): each part form-encoded, then Basic.
-        self._client_auth = aiohttp.BasicAuth(
-            quote(auth.client_id, safe=""), quote(auth.client_secret.get_secret_value(), safe="")
-        )
+        self._headers = {
+            "Accept": "application/json",
+            "Authorization": basic_authorization(
+                quote(auth.client_id, safe=""), quote(auth.client_secret.get_secret_value(), safe="")
+            ),
+        }
         self._token: str | None = None
         self._refresh_at = 0.0
         self._fetch: asyncio.Future[str] | None = None
@@ -90,8 +94,7 @@ class TokenSource:
             async with self._session.post(
                 url,
                 data=self._form(),
-                auth=self._client_auth,
-                headers={"Accept": "application/json"},
+                headers=self._headers,
                 allow_redirects=False,
                 timeout=self._timeout,
                 ssl=self._ssl,
@@ -106,8 +109,12 @@ class TokenSource:
         except orjson.JSONDecodeError:
             payload = None
         if status != 200 or not isinstance(payload, dict):
-            error = payload.get("error") if isinstance(payload, dict) else None
-            raise OAuthTokenError(f"token endpoint {url} answered {status}" + (f": {error}" if error else ""))
+            message = f"token endpoint {url} answered {status}"
+            if isinstance(payload, dict):
+                for key in ("error", "error_description"):
+                    if payload.get(key):
+                        message += f": {payload[key]}"
+            raise OAuthTokenError(message)
         token = payload.get("access_token")
         if not isinstance(token, str) or not token:
             raise OAuthTokenError(f"token endpoint {url} answered without an access_token")

@@ -55,6 +55,23 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return grant_type in ("client_credentials", "password")
 
 
+class _FormRequest(OAuth2Request):  # type: ignore[misc]
+    """What authlib's framework integrations provide: the request's form and query."""
+
+    def __init__(self, url: str, headers: dict[str, str], form: dict[str, str]) -> None:
+        super().__init__("POST", url, headers=headers)
+        self.payload = BasicOAuth2Payload(form)
+        self._form = form
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+
 @dataclass(frozen=True)
 class _User:
     username: str
@@ -96,6 +113,9 @@ class TokenServer:
                 owner.issued[token["access_token"]] = Issued(
                     request.client.client_id, user.username if user else None, token.get("scope", "")
                 )
+
+            def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
+                return request  # built by the aiohttp handler below
 
             def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
                 pass
@@ -150,7 +170,6 @@ class TokenServer:
             await self.gate.wait()
         if self.fail_with is not None:
             return web.json_response({"error": "temporarily_unavailable"}, status=self.fail_with)
-        oauth_request = OAuth2Request("POST", str(request.url), headers=dict(request.headers))
-        oauth_request.payload = BasicOAuth2Payload(form)
+        oauth_request = _FormRequest(str(request.url), dict(request.headers), form)
         status, payload, headers = self._server.create_token_response(oauth_request)
         return web.Response(status=status, text=json.dumps(payload), headers=dict(headers))
