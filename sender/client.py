@@ -127,14 +127,16 @@ class Sender:
             except (TargetConfigError, SsrfBlocked) as exc:
                 return _refused(exc)
         guard = prepared.guard
-        if guard.in_flight >= guard.limit:
+        if not await guard.acquire():
             return Outcome(
                 ok=False,
                 error_code="endpoint_busy",
-                description=f"{guard.limit} deliveries to this endpoint are already under way",
+                description=f"{guard.limit} deliveries to this endpoint stayed under way for "
+                f"{guard.queue_wait:g}s",
             )
         permit = guard.breaker.acquire()
         if permit is None:
+            guard.release()
             return Outcome(
                 ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
             )
@@ -146,6 +148,7 @@ class Sender:
             return outcome
         finally:
             guard.in_flight -= 1
+            guard.release()
             guard.breaker.record(permit, failure)
 
     async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
@@ -282,7 +285,7 @@ class Sender:
         guard = self._guards.get(endpoint.url)
         if guard is None:
             guard = self._guards[endpoint.url] = EndpointGuard(
-                settings.max_in_flight_per_endpoint, settings.breaker
+                settings.max_in_flight_per_endpoint, settings.breaker, settings.endpoint_queue_wait
             )
         signer = (
             Signer(s.get_secret_value() for s in target.signing_secrets) if target.signing_secrets else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from .breaker import CircuitBreaker
 from .settings import BreakerSettings
 
@@ -26,11 +28,35 @@ def counts_as_failure(error_code: str | None, status: int | None) -> bool:
 
 
 class EndpointGuard:
-    """Shared by every target that delivers to one endpoint URL."""
+    """Shared by every target that delivers to one endpoint URL.
 
-    __slots__ = ("breaker", "in_flight", "limit")
+    At most ``limit`` deliveries run at once; the next ones queue for a slot for
+    up to ``queue_wait`` seconds. A healthy endpoint frees slots quickly, so a
+    burst simply queues; a slow or dead one keeps them, and its queued
+    deliveries give up (``endpoint_busy``) and take the retry path instead of
+    holding back the input.
+    """
 
-    def __init__(self, limit: int, breaker: BreakerSettings) -> None:
+    __slots__ = ("_slots", "breaker", "in_flight", "limit", "queue_wait")
+
+    def __init__(self, limit: int, breaker: BreakerSettings, queue_wait: float = 5.0) -> None:
         self.limit = limit
+        self.queue_wait = queue_wait
         self.in_flight = 0
         self.breaker = CircuitBreaker(breaker)
+        self._slots = asyncio.Semaphore(limit)
+
+    async def acquire(self) -> bool:
+        """Take a slot, waiting up to ``queue_wait``; False when none came free in time."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: no suspension
+            return True
+        try:
+            async with asyncio.timeout(self.queue_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._slots.release()

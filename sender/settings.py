@@ -50,6 +50,12 @@ class SenderSettings(BaseModel):
         ge=1,
         description="deliveries at once to one endpoint URL; beyond it deliver returns endpoint_busy",
     )
+    endpoint_queue_wait: float = Field(
+        default=5.0,
+        ge=0,
+        description="seconds a delivery waits for one of its endpoint's slots before it takes the retry "
+        "path as endpoint_busy",
+    )
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     oauth_timeout: float = Field(default=10.0, gt=0, description="seconds for one token request")
     oauth_refresh_margin: float = Field(
