@@ -9,8 +9,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from consumer.settings import load_settings
+
+if TYPE_CHECKING:
+    from store import Store
 
 __all__ = ["main"]
 
@@ -75,7 +79,7 @@ def _demo_receiver(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from consumer.topics import Topics, ensure_topics
-    from router import SubscriptionSource
+    from router.reload import SubscriptionSource
 
     settings = load_settings()
     k = settings.kafka
@@ -122,7 +126,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     topics = sub.add_parser("topics", help="create the topics hookstream uses, where missing")
     topics.set_defaults(func=_topics)
+
+    from store.cli import add_store_commands, add_store_options, store_command
+
+    commands = add_store_commands(sub)
+    resend = commands.failed.add_parser("resend", help="resend failed events now (the rule: success closes)")
+    resend.add_argument("ids", type=int, nargs="+", metavar="ID")
+    add_store_options(resend)
+    resend.set_defaults(func=store_command(_failed_resend))
     return parser
+
+
+async def _failed_resend(store: Store, args: argparse.Namespace) -> int:
+    from admin.resend import SubscriptionGone, resend
+    from router.reload import SubscriptionSource
+    from sender import Sender
+    from store import StoreError
+
+    settings = load_settings()
+    router = SubscriptionSource(
+        settings.subscriptions, settings.catalog, development=settings.development
+    ).load()
+    failures = 0
+    async with Sender(settings.sender) as sender:
+        for failed_id in args.ids:
+            try:
+                result = await resend(failed_id, store=store, router=router, sender=sender)
+            except (StoreError, SubscriptionGone) as exc:
+                print(f"{failed_id}: not resent: {exc}")
+                failures += 1
+                continue
+            if result.ok:
+                print(f"{failed_id}: delivered (HTTP {result.status}); the failed event is closed")
+            else:
+                failures += 1
+                print(f"{failed_id}: failed again: {result.error_code} {result.description}")
+    return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -63,7 +63,7 @@ class Intake:
         conf = {
             "enable.auto.commit": True,
             "enable.auto.offset.store": False,
-            "auto.commit.interval.ms": 1000,
+            "auto.commit.interval.ms": 500,
             "auto.offset.reset": "earliest",
             "partition.assignment.strategy": "cooperative-sticky",
             "session.timeout.ms": 10_000,
@@ -78,6 +78,7 @@ class Intake:
         self._batch = batch
         self._offsets: dict[Key, PartitionOffsets] = {}
         self._deferred: dict[Key, asyncio.TimerHandle] = {}
+        self._deferred_since: dict[Key, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused_for_load = False
         self._stopping = asyncio.Event()
@@ -150,6 +151,8 @@ class Intake:
             self._store(key, offsets, offsets.add(offset, 0))
         elif isinstance(result, Defer):
             self._defer(key, offset, result.due)
+            _kind, produced_ms = msg.timestamp()
+            self._deferred_since[key] = produced_ms / 1000 if produced_ms > 0 else time.time()
         else:
             offsets.add(offset, 1)
             task = asyncio.ensure_future(result)
@@ -207,6 +210,7 @@ class Intake:
         self._deferred[key] = loop.call_later(delay, self._undefer, key)
 
     def _undefer(self, key: Key) -> None:
+        self._deferred_since.pop(key, None)
         if self._deferred.pop(key, None) is None or self._stopping.is_set() or self._paused_for_load:
             return
         self._consumer.resume([TopicPartition(key[0], key[1])])
@@ -232,6 +236,7 @@ class Intake:
         for tp in partitions:
             key = (tp.topic, tp.partition)
             self._offsets.pop(key, None)
+            self._deferred_since.pop(key, None)
             timer = self._deferred.pop(key, None)
             if timer is not None:
                 timer.cancel()
@@ -245,6 +250,10 @@ class Intake:
                 log.warning("%s: commit failed: %s", self.group, exc)
 
     # -- observation -------------------------------------------------------------------
+
+    def deferred_heads(self) -> dict[Key, float]:
+        """When the waiting head record of each paused partition was written (epoch seconds)."""
+        return dict(self._deferred_since)
 
     def lag(self) -> dict[Key, int]:
         """Records behind the end of each assigned partition, from cached watermarks (no broker call)."""

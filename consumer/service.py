@@ -10,17 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Iterable
+from datetime import timedelta
 
 from admin.app import build_app, start_admin
 from admin.metrics import Metrics
 from consumer.deliveries import Deliveries
+from consumer.failures import FailureWriter
 from consumer.intake import Intake
 from consumer.producer import Producer
 from consumer.settings import Settings
 from consumer.topics import Topics, ensure_topics
-from router import Router, SubscriptionSource, load_catalog
+from router import Router, load_catalog
+from router.reload import SubscriptionSource
 from sender import Sender
+from store import Store
 
 __all__ = ["Service", "run_service"]
 
@@ -89,8 +94,25 @@ class Service:
                     max_in_flight=s.max_in_flight,
                 )
             )
+        store: Store | None = None
+        if s.role in ("all", "dlq", "admin"):
+            store = Store(s.store_url)
+            await store.migrate()
+        if s.role in ("all", "dlq"):
+            assert store is not None
+            writer = FailureWriter(store, self.metrics, dlq_topic=self.topics.dlq, log_topic=self.topics.log)
+            self.intakes.append(
+                Intake(
+                    kafka.client(**{"group.id": f"{kafka.group_id}-dlq"}),
+                    [self.topics.dlq, self.topics.log],
+                    writer.handle,
+                    max_in_flight=256,
+                )
+            )
         runner = await start_admin(build_app(self.metrics, self.ready), s.admin_host, s.admin_port)
         background = [asyncio.create_task(producer.run(), name="producer")]
+        if store is not None:
+            background.append(asyncio.create_task(self._maintain(store), name="store"))
         background += [asyncio.create_task(i.run(), name=i.group) for i in self.intakes]
         background.append(asyncio.create_task(self._reload(source, deliveries), name="reload"))
         background.append(asyncio.create_task(self._observe(), name="observe"))
@@ -118,6 +140,8 @@ class Service:
                 log.error("%d records not acknowledged by Kafka at exit", left)
             await sender.close()
             await runner.cleanup()
+            if store is not None:
+                await store.close()
 
     async def _ensure(self, names: Iterable[str], router: Router) -> None:
         wanted = set(names) | {self.topics.retry(sub.retry.interval) for sub in router.subscriptions}
@@ -149,12 +173,38 @@ class Service:
                 )
 
     async def _observe(self) -> None:
-        lag = self.metrics.consumer_lag
+        m = self.metrics
         while True:
+            now = time.time()
             for intake in self.intakes:
+                backlog: dict[str, int] = {}
                 for (topic, partition), behind in intake.lag().items():
-                    lag.labels(intake.group, topic, str(partition)).set(behind)
+                    m.consumer_lag.labels(intake.group, topic, str(partition)).set(behind)
+                    backlog[topic] = backlog.get(topic, 0) + behind
+                if intake.group.endswith("-retry"):
+                    heads = intake.deferred_heads()
+                    for topic, records in backlog.items():
+                        m.retry_backlog.labels(topic).set(records)
+                        oldest = min((at for (t, _p), at in heads.items() if t == topic), default=now)
+                        m.retry_head_age.labels(topic).set(now - oldest if records else 0.0)
             await asyncio.sleep(5)
+
+    async def _maintain(self, store: Store) -> None:
+        """Keep the open failed-events gauge fresh and apply the retention setting."""
+        retention = self.settings.store_retention_days
+        last_prune = 0.0
+        while True:
+            self.metrics.failed_open.set(await store.count_open())
+            if retention is not None and time.monotonic() - last_prune > 3600:
+                pruned = await store.prune(timedelta(days=retention))
+                last_prune = time.monotonic()
+                if pruned.total:
+                    log.info(
+                        "retention: pruned %d failed events and %d logged requests",
+                        pruned.failed_events,
+                        pruned.requests,
+                    )
+            await asyncio.sleep(30)
 
     def _count_subscriptions(self, router: Router) -> None:
         active = sum(1 for sub in router.subscriptions if sub.active)
