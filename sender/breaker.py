@@ -91,7 +91,7 @@ class CircuitBreaker:
         self._totals[slot] += 1
         if failure:
             self._failures[slot] += 1
-            self._trip_if_needed(bucket)
+        self._trip_if_needed(bucket)
 
     def _trip_if_needed(self, bucket: int) -> None:
         oldest = bucket - _BUCKETS + 1

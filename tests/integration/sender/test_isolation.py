@@ -1,0 +1,81 @@
+"""Isolation of bad endpoints: in-flight limit and circuit breaker, against real receivers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sender import Message, Sender, Target
+from tests.support.receivers.http import Receiver, Reply
+from tests.support.receivers.loopback import loopback_settings
+
+MESSAGE = Message(webhook_id="msg_iso", timestamp=1_700_000_000, body={"event_id": "e-1"})
+
+
+def target(url: str, key: str = "sub") -> Target:
+    return Target.model_validate({"key": key, "endpoint": {"type": "rest", "url": url, "timeout": 60}})
+
+
+async def test_an_endpoint_at_its_limit_is_busy_while_others_are_served(receiver: Receiver) -> None:
+    receiver.reply("/slow", Reply(hang=True))
+    slow, fast = receiver.url("/slow"), receiver.url("/fast")
+    async with Sender(loopback_settings(max_in_flight_per_endpoint=2)) as sender:
+        hanging = [asyncio.create_task(sender.deliver(target(slow, f"s{i}"), MESSAGE)) for i in range(2)]
+        await receiver.wait_for(2)
+
+        busy = await sender.deliver(target(slow, "s3"), MESSAGE)
+        other = await sender.deliver(target(fast), MESSAGE)
+
+        assert (busy.ok, busy.error_code, busy.retryable) == (False, "endpoint_busy", True)
+        assert other.ok
+        assert sender.in_flight() == {slow: 2, fast: 0}
+        for task in hanging:
+            task.cancel()
+        await asyncio.gather(*hanging, return_exceptions=True)
+        # Cancelled deliveries give their places back.
+        assert sender.in_flight()[slow] == 0
+        assert (await sender.deliver(target(fast), MESSAGE)).ok
+    assert len(receiver.at("/slow")) == 2
+
+
+async def test_the_circuit_opens_on_failures_and_spares_the_endpoint(receiver: Receiver) -> None:
+    receiver.reply("/down", Reply(503))
+    down, up = receiver.url("/down"), receiver.url("/up")
+    breaker = {"min_requests": 4, "failure_rate": 0.5, "open_for": 3600}
+    async with Sender(loopback_settings(breaker=breaker)) as sender:
+        failures = [await sender.deliver(target(down), MESSAGE) for _ in range(4)]
+        refused = await sender.deliver(target(down), MESSAGE)
+        healthy = await sender.deliver(target(up), MESSAGE)
+        states = sender.breaker_states()
+
+    assert [f.error_code for f in failures] == ["503"] * 4
+    assert (refused.ok, refused.error_code, refused.retryable) == (False, "circuit_open", True)
+    assert len(receiver.at("/down")) == 4
+    assert healthy.ok
+    assert states == {down: "open", up: "closed"}
+
+
+async def test_client_errors_do_not_open_the_circuit(receiver: Receiver) -> None:
+    receiver.reply("/hook", Reply(400))
+    async with Sender(loopback_settings(breaker={"min_requests": 3})) as sender:
+        outcomes = [await sender.deliver(target(receiver.url()), MESSAGE) for _ in range(6)]
+        state = sender.breaker_states()[receiver.url()]
+
+    assert [o.error_code for o in outcomes] == ["400"] * 6
+    assert state == "closed"
+
+
+async def test_a_half_open_probe_that_succeeds_closes_the_circuit(receiver: Receiver) -> None:
+    receiver.reply("/flaky", Reply(500))
+    url = receiver.url("/flaky")
+    breaker = {"min_requests": 2, "failure_rate": 0.5, "open_for": 0.001}
+    async with Sender(loopback_settings(breaker=breaker)) as sender:
+        for _ in range(2):
+            await sender.deliver(target(url), MESSAGE)
+        await asyncio.sleep(0.01)  # past open_for: the next delivery is the probe
+        assert sender.breaker_states()[url] == "half_open"
+        receiver.reply("/flaky", Reply(200))
+
+        probe = await sender.deliver(target(url), MESSAGE)
+
+        assert probe.ok
+        assert sender.breaker_states()[url] == "closed"
