@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from store import DatabaseError, FailedEventFilter, Store
 from store.models import Base
+from tests.integration.store.factories import failed_record
 
 
 async def _inspect(url: str, action: Any) -> Any:
@@ -58,3 +59,14 @@ async def test_an_unmigrated_store_raises_database_error(store_url: str) -> None
     async with Store(store_url) as store:
         with pytest.raises(DatabaseError):
             await store.list_failed(FailedEventFilter())
+
+
+async def test_a_database_error_does_not_carry_the_payload(store_url: str) -> None:
+    # SQLAlchemy's own message lists the statement's parameters; the store's must not.
+    async with Store(store_url) as store:
+        with pytest.raises(DatabaseError) as caught:
+            await store.record_failure(
+                failed_record("msg_private", request_body='{"card": "4111111111111111"}')
+            )
+
+    assert "4111111111111111" not in str(caught.value)
