@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,9 +40,8 @@ class _Prepared:
 
     target: weakref.ref[Target]
     url: URL
-    endpoint_key: str
     timeout: aiohttp.ClientTimeout
-    ssl: object
+    ssl_context: ssl.SSLContext
     headers: dict[str, str]
     secret_headers: tuple[str, ...]
     signer: Signer | None
@@ -201,7 +201,7 @@ class Sender:
                 headers=headers,
                 allow_redirects=False,
                 timeout=prepared.timeout,
-                ssl=prepared.ssl,  # type: ignore[arg-type]
+                ssl=prepared.ssl_context,
             ) as response:
                 raw = await read_capped(response, settings.max_response_bytes)
                 status = response.status
@@ -257,7 +257,10 @@ class Sender:
         settings = self.settings
         endpoint = target.endpoint
         url = self._checked_url(endpoint.url)
-        ssl_context = await asyncio.to_thread(ssl_contexts.get, endpoint.tls)
+        # Loading certificate files reads the disk: off the event loop.
+        ssl_context = ssl_contexts.default
+        if endpoint.tls is not None:
+            ssl_context = await asyncio.to_thread(ssl_contexts.get, endpoint.tls)
 
         headers = {"User-Agent": settings.user_agent, "Content-Type": _JSON_CONTENT_TYPE}
         headers.update(endpoint.headers)
@@ -293,9 +296,8 @@ class Sender:
         prepared = _Prepared(
             target=weakref.ref(target),
             url=url,
-            endpoint_key=endpoint.url,
             timeout=aiohttp.ClientTimeout(total=endpoint.timeout),
-            ssl=ssl_context,
+            ssl_context=ssl_context,
             headers=headers,
             secret_headers=tuple(secret_headers),
             signer=signer,
