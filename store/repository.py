@@ -115,10 +115,6 @@ def _upgrade_to_head(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def _attempt_values(attempt: AttemptRecord) -> dict[str, Any]:
-    return asdict(attempt)
-
-
 def _attempt_from_row(row: AttemptRow) -> AttemptRecord:
     return AttemptRecord(
         number=row.number,
@@ -180,11 +176,6 @@ class Store:
         if self._dialect == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self._dialect
 
     async def __aenter__(self) -> Self:
         return self
@@ -267,7 +258,7 @@ class Store:
                 return existing
             await session.execute(
                 insert(AttemptRow),
-                [{"failed_event_id": new_id, **_attempt_values(attempt)} for attempt in rec.attempts],
+                [{"failed_event_id": new_id, **asdict(attempt)} for attempt in rec.attempts],
             )
             return int(new_id)
 
@@ -410,9 +401,7 @@ class Store:
                 if exists is None
                 else FailedEventNotOpen(failed_event_id)
             )
-        await session.execute(
-            insert(AttemptRow), [{"failed_event_id": failed_event_id, **_attempt_values(attempt)}]
-        )
+        await session.execute(insert(AttemptRow), [{"failed_event_id": failed_event_id, **asdict(attempt)}])
 
     async def count_open(self) -> int:
         """How many failed events wait for an operator."""
