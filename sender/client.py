@@ -127,18 +127,24 @@ class Sender:
             except (TargetConfigError, SsrfBlocked) as exc:
                 return _refused(exc)
         guard = prepared.guard
-        if not await guard.acquire():
+        # The breaker first: an open circuit answers at once instead of after queueing for a slot.
+        permit = guard.breaker.acquire()
+        if permit is None:
+            return Outcome(
+                ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
+            )
+        try:
+            acquired = await guard.acquire()
+        except asyncio.CancelledError:
+            guard.breaker.record(permit, None)  # frees a half-open probe's place
+            raise
+        if not acquired:
+            guard.breaker.record(permit, None)
             return Outcome(
                 ok=False,
                 error_code="endpoint_busy",
                 description=f"{guard.limit} deliveries to this endpoint stayed under way for "
                 f"{guard.queue_wait:g}s",
-            )
-        permit = guard.breaker.acquire()
-        if permit is None:
-            guard.release()
-            return Outcome(
-                ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
             )
         guard.in_flight += 1
         failure: bool | None = None

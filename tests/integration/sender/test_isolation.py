@@ -18,7 +18,8 @@ def target(url: str, key: str = "sub") -> Target:
 async def test_an_endpoint_at_its_limit_is_busy_while_others_are_served(receiver: Receiver) -> None:
     receiver.reply("/slow", Reply(hang=True))
     slow, fast = receiver.url("/slow"), receiver.url("/fast")
-    async with Sender(loopback_settings(max_in_flight_per_endpoint=2)) as sender:
+    settings = loopback_settings(max_in_flight_per_endpoint=2, endpoint_queue_wait=0)
+    async with Sender(settings) as sender:
         hanging = [asyncio.create_task(sender.deliver(target(slow, f"s{i}"), MESSAGE)) for i in range(2)]
         await receiver.wait_for(2)
 
@@ -79,3 +80,23 @@ async def test_a_half_open_probe_that_succeeds_closes_the_circuit(receiver: Rece
 
         assert probe.ok
         assert sender.breaker_states()[url] == "closed"
+
+
+async def test_a_delivery_queues_for_a_slot_that_comes_free(receiver: Receiver) -> None:
+    receiver.reply("/slow", Reply(hang=True))
+    slow, quick = receiver.url("/slow"), receiver.url("/quick")
+    async with Sender(loopback_settings(max_in_flight_per_endpoint=1)) as sender:
+        hanging = asyncio.create_task(sender.deliver(target(slow), MESSAGE))
+        await receiver.wait_for(1)
+        queued = asyncio.create_task(sender.deliver(target(slow, "second"), MESSAGE))
+        await asyncio.sleep(0.05)  # let it reach the queue for the endpoint's only slot
+        assert not queued.done()
+        receiver.reply("/slow", Reply(200))
+        hanging.cancel()
+        await asyncio.gather(hanging, return_exceptions=True)
+
+        outcome = await queued
+
+        assert outcome.ok, outcome
+        assert (await sender.deliver(target(quick), MESSAGE)).ok
+    assert len(receiver.at("/slow")) == 2
