@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from router.errors import CatalogError, ConfigIssue
 from router.event import DomainEvent
-from router.yamldoc import YamlDocument, read_yaml, real_path
+from router.yamldoc import YamlDocument, read_yaml
 
 __all__ = [
     "EVENT_FIELDS",
@@ -154,9 +154,7 @@ def load_catalog(path: Path) -> Catalog:
     try:
         catalog = Catalog.model_validate(doc.data)
     except ValidationError as exc:
-        raise CatalogError(
-            doc.issue(real_path(doc.data, err["loc"]), err["msg"]) for err in exc.errors(include_input=False)
-        ) from None
+        raise CatalogError(doc.validation_issues(exc, doc.data)) from None
     issues = _cross_check(catalog, doc)
     if issues:
         raise CatalogError(issues)

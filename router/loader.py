@@ -16,7 +16,7 @@ from router.catalog import Catalog
 from router.errors import ConfigIssue, SubscriptionError
 from router.model import Subscription
 from router.rules import subscription_problems
-from router.yamldoc import YamlDocument, read_yaml, real_path
+from router.yamldoc import YamlDocument, read_yaml
 
 __all__ = ["SUFFIXES", "load_subscriptions", "subscription_files"]
 
@@ -36,14 +36,6 @@ def subscription_files(path: Path) -> list[Path]:
         for child in path.iterdir()
         if child.suffix in SUFFIXES and not child.name.startswith(".") and child.is_file()
     )
-
-
-def _message(error_type: str, message: str) -> str:
-    if error_type == "extra_forbidden":
-        return "unknown key"
-    if error_type == "missing":
-        return "required"
-    return message.removeprefix("Value error, ")
 
 
 class _FileLoad:
@@ -76,18 +68,10 @@ class _FileLoad:
     def _load_one(self, index: int, raw: Any, catalog: Catalog, development: bool) -> None:
         base = ("subscriptions", index)
         sub: Subscription | None = None
-        seen: set[tuple[str, str]] = set()
         try:
             sub = Subscription.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors(include_input=False, include_url=False):
-                issue = self.doc.issue(
-                    (*base, *real_path(raw, err["loc"])), _message(err["type"], err["msg"])
-                )
-                # A value failing every member of a union reports once per member.
-                if (issue.path, issue.message) not in seen:
-                    seen.add((issue.path, issue.message))
-                    self.issues.append(issue)
+            self.issues.extend(self.doc.validation_issues(exc, raw, base))
         if isinstance(raw, Mapping):
             for loc, message in subscription_problems(raw, catalog, development=development):
                 self.issues.append(self.doc.issue((*base, *loc), message))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from router.errors import ConfigIssue
 
@@ -86,6 +87,24 @@ class YamlDocument:
 
     def issue(self, loc: Sequence[str | int], message: str) -> ConfigIssue:
         return ConfigIssue(self.file, self.line_of(loc), format_path(loc), message)
+
+    def validation_issues(self, exc: ValidationError, data: Any, base: Loc = ()) -> list[ConfigIssue]:
+        """Pydantic's errors for ``data`` (found at ``base``) as issues, in plain words, once each.
+
+        Inputs are never quoted, so a secret cannot leak through an error.
+        """
+        issues: dict[tuple[str, str], ConfigIssue] = {}
+        for err in exc.errors(include_input=False, include_url=False):
+            if err["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif err["type"] == "missing":
+                message = "required"
+            else:
+                message = err["msg"].removeprefix("Value error, ")
+            issue = self.issue((*base, *real_path(data, err["loc"])), message)
+            # A value failing every member of a union is reported once per member.
+            issues.setdefault((issue.path, issue.message), issue)
+        return list(issues.values())
 
 
 def read_yaml(path: Path, display: str | None = None) -> YamlDocument:
