@@ -51,11 +51,18 @@ class ComponentDef(_Model):
         description="DomainEvent attribute compared (activity_type, status_id, channel, subchannel, "
         "whatsapp_status, brand), or data.<dotted path> into the event's data"
     )
-    values: dict[int, str] | tuple[str, ...] = Field(
-        description="id -> name, or a list of names that are their own ids"
+    values: dict[int, str] | tuple[str, ...] | None = Field(
+        default=None,
+        description="id -> name, or a list of names that are their own ids; left out, any value is "
+        "accepted and compared as text (brands)",
+    )
+    every_trigger: bool = Field(
+        default=False, description="every trigger of every entity may filter on it (brands)"
     )
 
     def by_id(self) -> dict[ComponentValue, str]:
+        if self.values is None:
+            return {}
         if isinstance(self.values, tuple):
             return {value: value for value in self.values}
         return {ident: name for ident, name in self.values.items()}
@@ -64,6 +71,8 @@ class ComponentDef(_Model):
         """The id ``value`` stands for (an id, or a name in any letter case), None if none."""
         if isinstance(value, bool) or not isinstance(value, int | str):
             return None
+        if self.values is None:
+            return str(value)
         ids = self.by_id()
         if value in ids:
             return value
@@ -85,8 +94,11 @@ class ComponentDef(_Model):
                 if not isinstance(node, Mapping):
                     return None
                 node = node.get(part)
-            return node
-        return getattr(event, self.event_field)
+        else:
+            node = getattr(event, self.event_field)
+        if self.values is None and isinstance(node, int | str) and not isinstance(node, bool):
+            return str(node)
+        return node
 
 
 class TriggerComponent(_Model):
@@ -110,6 +122,9 @@ class TriggerComponent(_Model):
     )
 
 
+_ANY_TRIGGER = TriggerComponent()
+
+
 class TriggerDef(_Model):
     description: str = ""
     components: dict[str, TriggerComponent] = Field(default_factory=dict)
@@ -129,9 +144,14 @@ class Catalog(_Model):
     components: dict[str, ComponentDef] = Field(default_factory=dict)
     entities: dict[str, EntityDef] = Field(min_length=1)
 
-    def trigger(self, entity: str, event_type: str) -> TriggerDef | None:
+    def trigger_components(self, entity: str, event_type: str) -> dict[str, TriggerComponent]:
+        """The components a trigger may filter on: its own and those open to every trigger."""
+        usages = {name: _ANY_TRIGGER for name, comp in self.components.items() if comp.every_trigger}
         found = self.entities.get(entity)
-        return found.triggers.get(event_type) if found is not None else None
+        trigger = found.triggers.get(event_type) if found is not None else None
+        if trigger is not None:
+            usages.update(trigger.components)
+        return usages
 
 
 def suggest(word: str, choices: Mapping[str, object] | tuple[str, ...] | list[str]) -> str:

@@ -44,17 +44,16 @@ def _resolve(catalog: Catalog, name: str, raw: Iterable[object]) -> frozenset[Co
 
 def compile_subscription(subscription: Subscription, catalog: Catalog) -> tuple[Clause, ...]:
     """The clauses of a subscription that passed :func:`router.rules.catalog_problems`."""
-    entity = catalog.entities[subscription.entity]
     shared: dict[tuple[str, str], frozenset[ComponentValue]] = {}
     for trigger in subscription.triggers:
-        usages = entity.triggers[trigger.event_type].components
+        usages = catalog.trigger_components(subscription.entity, trigger.event_type)
         for name, raw in trigger.components.items():
             if usages[name].once_per_subscription:
                 shared[(trigger.event_type, name)] = _resolve(catalog, name, raw)
 
     clauses: list[Clause] = []
     for trigger in subscription.triggers:
-        usages = entity.triggers[trigger.event_type].components
+        usages = catalog.trigger_components(subscription.entity, trigger.event_type)
         wanted = {name: _resolve(catalog, name, raw) for name, raw in trigger.components.items()}
         for (event_type, name), values in shared.items():
             if event_type == trigger.event_type:

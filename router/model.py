@@ -121,13 +121,16 @@ class Trigger(BaseModel):
     whatsapp_statuses: ComponentValues | None = Field(
         default=None, description="WhatsApp message statuses: sent, delivered, read, failed"
     )
+    brands: ComponentValues | None = Field(
+        default=None, description="any trigger: only events of these brands (tenants)"
+    )
 
     @property
     def components(self) -> dict[str, Any]:
         """Every component this trigger lists, as written (declared ones and catalog extensions)."""
         listed: dict[str, Any] = {
             name: getattr(self, name)
-            for name in ("activity_types", "statuses", "channels", "whatsapp_statuses")
+            for name in ("activity_types", "statuses", "channels", "whatsapp_statuses", "brands")
             if getattr(self, name) is not None
         }
         listed.update(self.model_extra or {})

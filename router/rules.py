@@ -109,10 +109,11 @@ def catalog_problems(entity_name: str, triggers: Sequence[Trigger], catalog: Cat
         listed = trigger.components
         for name, raw in listed.items():
             loc: Loc = (*base, name)
-            usage = tdef.components.get(name)
+            usages = catalog.trigger_components(entity_name, trigger.event_type)
+            usage = usages.get(name)
             component = catalog.components.get(name)
             if usage is None or component is None:
-                has = f"; it has: {', '.join(sorted(tdef.components))}" if tdef.components else ""
+                has = f"; it has: {', '.join(sorted(usages))}" if usages else ""
                 problems.append(
                     (loc, f"unknown key: not a component of {entity_name}.{trigger.event_type}" + has)
                 )

@@ -125,7 +125,7 @@ def test_a_folder_merges_every_yaml_file_by_name(write_yaml: WriteYaml, catalog:
         (
             VALID.replace("- event_type: OnNew", "- event_type: OnNew\n        activity_type: [1]"),
             "subscriptions[0].triggers[0].activity_type",
-            "unknown key: not a component of Object.OnNew",
+            "unknown key: not a component of Object.OnNew; it has: brands",
         ),
     ],
 )
@@ -198,7 +198,10 @@ def test_components_must_be_valid_for_their_trigger(write_yaml: WriteYaml, catal
             "subscriptions[0].triggers[0].channels",
             "must list at least one value (leave the key out to match any)",
         ),
-        ("subscriptions[0].triggers[1].channels", "unknown key: not a component of Object.OnNew"),
+        (
+            "subscriptions[0].triggers[1].channels",
+            "unknown key: not a component of Object.OnNew; it has: brands",
+        ),
     ]
 
 

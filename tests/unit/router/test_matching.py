@@ -145,3 +145,17 @@ def test_a_router_built_in_code_checks_the_catalog_and_names(catalog: Catalog) -
         "subscriptions[0].entity",
         "subscriptions[2].name",
     ]
+
+
+def test_brands_narrow_any_trigger_and_compare_as_text(catalog: Catalog) -> None:
+    router = Router(
+        [
+            subscription("acme-only", "User", {"event_type": "OnNew", "brands": ["acme", 1234]}),
+            subscription("all-brands", "User", {"event_type": "OnNew"}),
+        ],
+        catalog,
+    )
+    assert names(router, entity="User", event_type="OnNew", brand="acme") == ["acme-only", "all-brands"]
+    assert names(router, entity="User", event_type="OnNew", brand="1234") == ["acme-only", "all-brands"]
+    assert names(router, entity="User", event_type="OnNew", brand="globex") == ["all-brands"]
+    assert names(router, entity="User", event_type="OnNew") == ["all-brands"]
