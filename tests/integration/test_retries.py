@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def stored(service: ServiceProcess, timeout: float = 30.0, count: int = 1) -> li
 
 
 def gaps(times: list[float]) -> list[float]:
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_fails_twice_then_succeeds_on_the_third_attempt_each_interval_respected(
