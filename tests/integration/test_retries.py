@@ -224,3 +224,26 @@ def test_resend_on_failure_updates_and_on_success_closes_the_failed_event(
     assert len({r.headers["webhook-id"] for r in requests}) == 1
     assert requests[-1].body == requests[0].body
     assert os.environ.get("HOOKSTREAM_ROLE") is None
+
+
+def test_log_all_records_successful_requests_in_the_store(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    service = service_factory(
+        [
+            subscription("audited", receiver.url("/audited"), log="all"),
+            subscription("quiet", receiver.url("/quiet"), entity="User"),
+        ]
+    ).start()
+    sample = events(8)  # two Object.OnNew for "audited", two User.OnNew for "quiet"
+    produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in sample])
+    assert receiver.wait_for(lambda: len(receiver.requests()) == 4, timeout=30)
+
+    async def counts() -> tuple[int, int]:
+        async with Store(service.env["HOOKSTREAM_STORE_URL"]) as store:
+            return await store.count_requests(subscription="audited"), await store.count_requests()
+
+    deadline = time.monotonic() + 20
+    while asyncio.run(counts()) != (2, 2) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert asyncio.run(counts()) == (2, 2)
