@@ -8,6 +8,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 __all__ = ["Nginx"]
 
@@ -19,11 +22,25 @@ error_log {dir}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
     log_format t '$msec $uri';
-    access_log {dir}/access.log t buffer=64k flush=100ms;
+    log_format body escape=json '$msec $request_body';
     client_body_temp_path {dir}/body;
     keepalive_requests 1000000;
+    upstream sink {{ server 127.0.0.1:{sink_port}; keepalive 64; }}
     server {{
         listen 127.0.0.1:{port};
+        access_log {dir}/access.log t buffer=64k flush=100ms;
+        location / {{ return 200 'ok'; }}
+        # /timed/ reads the body (by passing it on) so that it can be logged with the arrival time.
+        location /timed/ {{
+            access_log {dir}/bodies.log body buffer=64k flush=100ms;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://sink;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{sink_port};
+        access_log off;
         location / {{ return 200 'ok'; }}
     }}
 }}
@@ -40,12 +57,13 @@ class Nginx:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="hookstream-nginx-"))
         self.port = _free_port()
+        self.sink_port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Nginx:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         conf = self.dir / "nginx.conf"
-        conf.write_text(_CONF.format(dir=self.dir, port=self.port))
+        conf.write_text(_CONF.format(dir=self.dir, port=self.port, sink_port=self.sink_port))
         self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(self.dir)])
         for _ in range(100):
             try:
@@ -63,6 +81,22 @@ class Nginx:
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def bodies(self) -> list[tuple[float, dict[str, Any]]]:
+        """Arrival time and JSON body of each request to /timed/."""
+        log = self.dir / "bodies.log"
+        if not log.exists():
+            return []
+        out = []
+        for line in log.read_text().splitlines():
+            at, _, body = line.partition(" ")
+            try:
+                out.append(
+                    (float(at), orjson.loads(body.encode().decode("unicode_escape").encode("latin-1")))
+                )
+            except (orjson.JSONDecodeError, UnicodeError):
+                continue
+        return out
 
     def hits(self) -> list[tuple[float, str]]:
         log = self.dir / "access.log"

@@ -64,6 +64,10 @@ class Deliveries:
         self._retry_after_cap = retry_after_cap
         self._consumed = metrics.events_consumed
         self._matched = metrics.events_matched
+        # Labelled children are looked up once per subscription, not once per delivery.
+        self._success: dict[str, tuple[Any, Any]] = {}
+        self.in_flight = 0
+        metrics.in_flight.set_function(lambda: self.in_flight)
 
     # -- input topics --------------------------------------------------------------
 
@@ -136,14 +140,20 @@ class Deliveries:
         body = shape_body(event, subscription, self.catalog)
         message = Message(webhook_id(event.event_id, name), int(time.time()), body, attempt)
         metrics = self._metrics
-        metrics.in_flight.inc()
+        children = self._success.get(name)
+        if children is None:
+            children = self._success[name] = (
+                metrics.deliveries.labels(name, "success", ""),
+                metrics.delivery_duration.labels(name),
+            )
+        self.in_flight += 1
         try:
             outcome = await self._sender.deliver(subscription.target, message)
         finally:
-            metrics.in_flight.dec()
-        metrics.delivery_duration.labels(name).observe(outcome.duration)
+            self.in_flight -= 1
+        children[1].observe(outcome.duration)
         if outcome.ok:
-            metrics.deliveries.labels(name, "success", "").inc()
+            children[0].inc()
             if subscription.log == "all":
                 await self._log_success(
                     subscription, event, source, message, outcome, first_attempt_at, history

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
@@ -168,8 +169,9 @@ class Subscription(_Model):
         default="failures", description="log every request, or only failed ones"
     )
 
-    @property
+    @cached_property
     def target(self) -> Target:
+        # Cached: the sender keeps its prepared state (headers, TLS, tokens) per Target object.
         return Target(
             key=self.name, endpoint=self.endpoint, auth=self.auth, signing_secrets=self.signing_secrets
         )

@@ -21,8 +21,7 @@ def format_time(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds: ``2026-11-23T10:00:00.123Z``. Naive times are taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @lru_cache(maxsize=4096)

@@ -153,4 +153,3 @@ class WsdlCache:
             if response.status != 200:
                 raise TargetConfigError(f"{url} answered {response.status}")
             return await read_capped(response, _MAX_WSDL_BYTES)
-
