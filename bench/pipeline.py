@@ -148,7 +148,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def latency(bootstrap: str, rate: float = 1000.0, seconds: float = 10.0) -> dict[str, Any]:
-    """Produce-to-receipt at a steady rate; receipt is nginx's arrival time, the body's event_time is the send."""
+    """Produce-to-receipt at a steady rate: nginx's arrival time minus the event_time set at produce."""
     warmup = int(rate * 2)
     events = _events(warmup + int(rate * seconds))
     with Nginx() as nginx, tempfile.TemporaryDirectory() as tmp:
