@@ -36,23 +36,28 @@ def _attempts(record: DeliveryRecord) -> list[AttemptRecord]:
     ]
 
 
-def _channel(value: int | None) -> str | None:
-    return None if value is None else str(value)
+def _identity(record: DeliveryRecord) -> dict[str, Any]:
+    """The fields a failed event and a logged request share: which delivery, of which event, to where."""
+    event = record.event
+    return {
+        "webhook_id": record.webhook_id,
+        "subscription": record.subscription,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "trigger": event.event_type,
+        "event_id": event.event_id,
+        "url": record.url,
+        "channel": None if event.channel is None else str(event.channel),
+        "subchannel": event.subchannel,
+    }
 
 
 def failed_event_record(record: DeliveryRecord) -> FailedEventRecord:
     last = record.last
     if last is None:
         raise ValueError(f"dead-letter record {record.webhook_id} has no attempts")
-    event = record.event
     return FailedEventRecord(
-        webhook_id=record.webhook_id,
-        subscription=record.subscription,
-        entity=event.entity,
-        entity_id=event.entity_id,
-        trigger=event.event_type,
-        event_id=event.event_id,
-        url=record.url,
+        **_identity(record),
         request_headers=record.request_headers,
         request_body=record.request_body,
         error_code=last.error_code or "error",
@@ -60,8 +65,6 @@ def failed_event_record(record: DeliveryRecord) -> FailedEventRecord:
         attempts=_attempts(record),
         first_attempt_at=record.first_attempt_at,
         last_attempt_at=last.at,
-        channel=_channel(event.channel),
-        subchannel=event.subchannel,
         response_status=last.status,
         response_excerpt=last.response_excerpt or None,
     )
@@ -71,20 +74,11 @@ def request_log_record(record: DeliveryRecord) -> RequestLogRecord:
     last = record.last
     if last is None or last.status is None:
         raise ValueError(f"request-log record {record.webhook_id} has no successful attempt")
-    event = record.event
     return RequestLogRecord(
-        webhook_id=record.webhook_id,
-        subscription=record.subscription,
-        entity=event.entity,
-        entity_id=event.entity_id,
-        trigger=event.event_type,
-        event_id=event.event_id,
-        url=record.url,
+        **_identity(record),
         status=last.status,
         attempt=last.number,
         at=last.at,
-        channel=_channel(event.channel),
-        subchannel=event.subchannel,
         duration_ms=last.duration_ms,
         request_body=record.request_body,
         response_excerpt=last.response_excerpt or None,
