@@ -87,7 +87,13 @@ def _from_avro(value: bytes) -> DomainEvent:
     except (EOFError, ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
         raise InvalidEvent("avro_error", f"the Avro datum cannot be read: {exc}") from None
     assert isinstance(record, dict)
-    return _from_mapping(record)
+    # The schema has already checked every type: what is left is emptiness and the two JSON strings.
+    for name in _REQUIRED_STRINGS:
+        if not record[name]:
+            raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
+    record["data"] = _json_object(record, "data", required=True)
+    record["current_context"] = _json_object(record, "current_context", required=False)
+    return DomainEvent(**record)
 
 
 def _json_object(doc: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any] | None:

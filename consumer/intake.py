@@ -59,6 +59,7 @@ class Intake:
         *,
         max_in_flight: int = 10_000,
         batch: int = 500,
+        pause_after: float = 1.0,
     ) -> None:
         conf = {
             "enable.auto.commit": True,
@@ -76,6 +77,10 @@ class Intake:
         self._handler = handler
         self._max_in_flight = max_in_flight
         self._batch = batch
+        self._pause_after = pause_after
+        # Consuming resumes once this many deliveries have finished, not at each one.
+        self._refill = max(1, min(batch, max_in_flight // 8))
+        self._room: asyncio.Future[None] | None = None
         self._offsets: dict[Key, PartitionOffsets] = {}
         self._deferred: dict[Key, asyncio.TimerHandle] = {}
         self._deferred_since: dict[Key, float] = {}
@@ -92,9 +97,15 @@ class Intake:
             self._topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
         consume = self._consumer.consume
+        loop = asyncio.get_running_loop()
         idle = 0.0
         while not self._stopping.is_set():
-            messages = consume(self._batch, 0)
+            room = self._max_in_flight - len(self._tasks)
+            if room <= 0 and not self._paused_for_load:
+                await self._wait_for_room(loop)
+                continue
+            # Paused for load, consume() still serves rebalances and keeps the membership alive.
+            messages = consume(max(1, min(self._batch, room)), 0)
             if not messages:
                 idle = min(idle * 2 or 0.0005, 0.01)
                 await asyncio.sleep(idle)
@@ -102,8 +113,28 @@ class Intake:
             idle = 0.0
             for msg in messages:
                 self._dispatch(msg)
-            self._apply_backpressure()
             await asyncio.sleep(0)
+
+    async def _wait_for_room(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait, without consuming, until enough deliveries finish; pause only when they take too long.
+
+        Not consuming leaves what librdkafka prefetched in its queue, whereas
+        pausing purges that queue and costs a fetch round trip (about half a
+        second) on resume. So the assignment is paused only when no room came
+        for ``pause_after`` seconds, to keep serving rebalances while deliveries
+        are stuck.
+        """
+        self._room = room = loop.create_future()
+        try:
+            async with asyncio.timeout(self._pause_after):
+                await room
+        except TimeoutError:
+            self._paused_for_load = True
+            assignment = self._consumer.assignment()
+            if assignment:
+                self._consumer.pause(assignment)
+        finally:
+            self._room = None
 
     def stop(self) -> None:
         self._stopping.set()
@@ -170,7 +201,11 @@ class Intake:
             log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
             return
         self._store(key, offsets, offsets.done(offset))
-        if self._paused_for_load and len(self._tasks) < self._max_in_flight // 2:
+        waiting = len(self._tasks)
+        room = self._room
+        if room is not None and not room.done() and waiting <= self._max_in_flight - self._refill:
+            room.set_result(None)
+        if self._paused_for_load and waiting < self._max_in_flight // 2:
             self._paused_for_load = False
             self._resume_all()
 
@@ -188,13 +223,6 @@ class Intake:
         return len(self._tasks)
 
     # -- pausing ---------------------------------------------------------------------
-
-    def _apply_backpressure(self) -> None:
-        if not self._paused_for_load and len(self._tasks) >= self._max_in_flight:
-            self._paused_for_load = True
-            assignment = self._consumer.assignment()
-            if assignment:
-                self._consumer.pause(assignment)
 
     def _resume_all(self) -> None:
         active = [tp for tp in self._consumer.assignment() if (tp.topic, tp.partition) not in self._deferred]

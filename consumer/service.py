@@ -8,6 +8,7 @@ leave the group, flush the producer, close the HTTP session.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -110,6 +111,8 @@ class Service:
                 )
             )
         runner = await start_admin(build_app(self.metrics, self.ready), s.admin_host, s.admin_port)
+        # Everything built so far lives as long as the process: keep the collector from walking it again.
+        gc.freeze()
         background = [asyncio.create_task(producer.run(), name="producer")]
         if store is not None:
             background.append(asyncio.create_task(self._maintain(store), name="store"))
@@ -216,6 +219,10 @@ def run_service(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
 
     async def main() -> None:
+        # Each delivery allocates a few dozen short-lived containers, so the default
+        # threshold (700) runs a collection every few events; measured by make bench,
+        # a larger one is worth about a quarter of the throughput.
+        gc.set_threshold(50_000, 20, 100)
         service = Service(settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

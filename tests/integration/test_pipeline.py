@@ -147,3 +147,32 @@ def test_a_hanging_delivery_holds_the_committed_offset_while_later_ones_finish(
         lambda: committed(kafka_bootstrap, service.prefix, service.input_topic) == 31, timeout=40
     )
     assert len(receiver.event_ids("/slow")) == 1
+
+
+@pytest.mark.parametrize(
+    ("delay", "n"),
+    [(0.3, 16), (1.5, 12)],
+    ids=["room-comes-quickly", "paused-while-stuck"],
+)
+def test_in_flight_deliveries_never_exceed_the_limit_and_none_is_lost(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str, delay: float, n: int
+) -> None:
+    # A slow receiver: the intake stops consuming at the limit, and pauses its
+    # partitions when no room comes for a second (which purges librdkafka's
+    # prefetched records: they must be fetched again, not skipped).
+    receiver.behave("/slow", delay=delay)
+    service = service_factory(
+        [subscription("slow", receiver.url("/slow"))], partitions=1, HOOKSTREAM_MAX_IN_FLIGHT="4"
+    ).start()
+    produce(
+        kafka_bootstrap,
+        service.input_topic,
+        [encode_json(e) for e in events(n, entity="Object", event_type="OnNew")],
+    )
+
+    assert receiver.wait_for(lambda: len(receiver.requests("/slow")) >= n, timeout=60)
+    assert receiver.wait_for(
+        lambda: committed(kafka_bootstrap, service.prefix, service.input_topic) == n, timeout=20
+    )
+    assert receiver.most_under_way == 4
+    assert sorted(receiver.event_ids("/slow").values()) == [1] * n

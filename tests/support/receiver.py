@@ -41,6 +41,8 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.behaviours: dict[str, Behaviour] = {}
+        self.under_way = 0
+        self.most_under_way = 0  # the most requests being answered at once
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
@@ -89,7 +91,12 @@ class Receiver:
                 Received(request.path, dict(request.headers), orjson.loads(raw) if raw else {}, time.time())
             )
         if behaviour.delay:
-            await asyncio.sleep(behaviour.delay)
+            self.under_way += 1
+            self.most_under_way = max(self.most_under_way, self.under_way)
+            try:
+                await asyncio.sleep(behaviour.delay)
+            finally:
+                self.under_way -= 1
         status = behaviour.fail_status if nth <= behaviour.fail_first else behaviour.status
         return web.Response(status=status, text="ok" if status < 300 else "nope", headers=behaviour.headers)
 
