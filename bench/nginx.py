@@ -59,6 +59,8 @@ class Nginx:
         self.port = _free_port()
         self.sink_port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self._hits: list[tuple[float, str]] = []
+        self._hits_read = 0
 
     def __enter__(self) -> Nginx:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -99,11 +101,20 @@ class Nginx:
         return out
 
     def hits(self) -> list[tuple[float, str]]:
+        """Arrival time and URI of each request so far; only the lines logged since the last call are read.
+
+        The bench polls this while hookstream runs on the same two cores: reading the
+        whole log each time would take CPU from what it measures.
+        """
         log = self.dir / "access.log"
         if not log.exists():
             return []
-        out = []
-        for line in log.read_text().splitlines():
+        with log.open("rb") as f:
+            f.seek(self._hits_read)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # a line nginx is still writing waits for the next call
+        self._hits_read += end
+        for line in chunk[:end].decode().splitlines():
             at, _, uri = line.partition(" ")
-            out.append((float(at), uri))
-        return out
+            self._hits.append((float(at), uri))
+        return self._hits

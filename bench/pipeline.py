@@ -98,7 +98,7 @@ def _wait_hits(nginx: Nginx, path: str, n: int, timeout: float) -> list[float]:
         hits = [at for at, uri in nginx.hits() if uri == path]
         if len(hits) >= n:
             return hits
-        time.sleep(0.2)
+        time.sleep(0.5)
     raise TimeoutError(f"{path}: only {len([1 for _, u in nginx.hits() if u == path])} of {n} arrived")
 
 
