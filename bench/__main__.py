@@ -26,7 +26,7 @@ def main() -> int:
         else:
             routing.main()
     if args.only in (None, "isolation"):
-        print(json.dumps(pipeline.isolation(bootstrap, max(1000, args.events // 10))), flush=True)
+        print(json.dumps(pipeline.isolation(bootstrap, max(1000, args.events // 4))), flush=True)
     if args.only in (None, "pipeline"):
         result = pipeline.throughput(bootstrap, args.events)
         result.update(pipeline.latency(bootstrap))

@@ -19,7 +19,6 @@ from consumer.codec import encode_avro
 from consumer.samples import sample_events
 from sender import SenderSettings
 from tests.support.kafka import create_topics, produce, unique_prefix
-from tests.support.receiver import Receiver
 from tests.support.service import ServiceProcess, write_subscriptions
 
 __all__ = ["ceiling", "isolation", "latency", "throughput"]
@@ -225,29 +224,33 @@ def isolation(bootstrap: str, n: int, *, subscriptions: int = 10, timeout: float
         return len(hits) / (max(hits) - min(hits))
 
     def p99(hang: bool, rate: float = 100.0, seconds: float = 10.0) -> float:
-        events = _events(int(rate * seconds))
+        warmup = int(rate * 2)  # as in latency(): the group's first assignment is not steady state
+        events = _events(warmup + int(rate * seconds))
         hanger = _Hang()
-        with Receiver() as receiver, tempfile.TemporaryDirectory() as tmp:
+        with Nginx() as nginx, tempfile.TemporaryDirectory() as tmp:
+            # Healthy deliveries go through /timed/, where nginx logs each body with its arrival time.
             subs = [
-                _subscription(f"healthy-{i}", receiver.url(p), timeout) for i, p in enumerate(healthy_paths)
+                _subscription(f"healthy-{i}", nginx.url(f"/timed{p}"), timeout)
+                for i, p in enumerate(healthy_paths)
             ]
-            bad_url = f"http://127.0.0.1:{hanger.port}/hang" if hang else receiver.url("/other")
+            bad_url = f"http://127.0.0.1:{hanger.port}/hang" if hang else nginx.url("/other")
             subs.append(_subscription("hanging" if hang else "other", bad_url, timeout))
             service = _service(bootstrap, subs, Path(tmp))
             service.start()
             try:
                 _produce_at_rate(bootstrap, service.input_topic, events, rate)
                 want = len(events) * len(healthy_paths)
-                receiver.wait_for(
-                    lambda: sum(len(receiver.requests(p)) for p in healthy_paths) >= want, timeout=120
-                )
+                deadline = time.monotonic() + 120
+                while len(nginx.bodies()) < want and time.monotonic() < deadline:
+                    time.sleep(0.5)
             finally:
                 service.stop()
                 hanger.close()
+            steady = {e["event_id"] for e in events[warmup:]}
             lat = [
-                r.at * 1000 - _parse_ms(r.body["event_time"])
-                for p in healthy_paths
-                for r in receiver.requests(p)
+                at * 1000 - _parse_ms(body["event_time"])
+                for at, body in nginx.bodies()
+                if body["event_id"] in steady
             ]
         return _percentiles(lat)[1]
 

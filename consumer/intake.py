@@ -82,6 +82,7 @@ class Intake:
         self._refill = max(1, min(batch, max_in_flight // 8))
         self._room: asyncio.Future[None] | None = None
         self._offsets: dict[Key, PartitionOffsets] = {}
+        self._unstored: dict[Key, tuple[PartitionOffsets, int]] = {}
         self._deferred: dict[Key, asyncio.TimerHandle] = {}
         self._deferred_since: dict[Key, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -100,6 +101,7 @@ class Intake:
         loop = asyncio.get_running_loop()
         idle = 0.0
         while not self._stopping.is_set():
+            self._flush_stored()
             room = self._max_in_flight - len(self._tasks)
             if room <= 0 and not self._paused_for_load:
                 await self._wait_for_room(loop)
@@ -210,13 +212,26 @@ class Intake:
             self._resume_all()
 
     def _store(self, key: Key, offsets: PartitionOffsets, committable: int | None) -> None:
+        # Gathered here and handed to librdkafka once per turn of the loop, not once per record.
+        if committable is not None:
+            self._unstored[key] = (offsets, committable)
+
+    def _flush_stored(self) -> None:
+        if not self._unstored:
+            return
         # A partition revoked meanwhile has another owner now: its late results are abandoned.
-        if committable is None or self._offsets.get(key) is not offsets:
+        positions = [
+            TopicPartition(key[0], key[1], committable)
+            for key, (offsets, committable) in self._unstored.items()
+            if self._offsets.get(key) is offsets
+        ]
+        self._unstored.clear()
+        if not positions:
             return
         try:
-            self._consumer.store_offsets(offsets=[TopicPartition(key[0], key[1], committable)])
+            self._consumer.store_offsets(offsets=positions)
         except KafkaException as exc:
-            log.warning("%s: cannot store offset %s[%d]@%d: %s", self.group, *key, committable, exc)
+            log.warning("%s: cannot store offsets %s: %s", self.group, positions, exc)
 
     @property
     def in_flight(self) -> int:
@@ -253,6 +268,7 @@ class Intake:
             consumer.pause(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._flush_stored()
         self._forget(partitions)
         # Send what finished now, before another member takes over: the rest is redelivered.
         self._commit_stored()
@@ -271,6 +287,7 @@ class Intake:
 
     def _commit_stored(self) -> None:
         """Commit the stored offsets of every assigned partition (revoked ones too, inside on_revoke)."""
+        self._flush_stored()
         try:
             self._consumer.commit(asynchronous=False)
         except KafkaException as exc:

@@ -32,6 +32,7 @@ class CircuitBreaker:
         "_clock",
         "_failures",
         "_generation",
+        "_last_failure",
         "_opened_at",
         "_probes",
         "_settings",
@@ -50,6 +51,7 @@ class CircuitBreaker:
         self._generation = 0
         self._opened_at = 0.0
         self._probes = 0
+        self._last_failure = -_BUCKETS
 
     @property
     def state(self) -> BreakerState:
@@ -91,6 +93,9 @@ class CircuitBreaker:
         self._totals[slot] += 1
         if failure:
             self._failures[slot] += 1
+            self._last_failure = bucket
+        elif bucket - self._last_failure >= _BUCKETS:
+            return  # no failure in the window: the rate is zero (the usual case, checked cheaply)
         self._trip_if_needed(bucket)
 
     def _trip_if_needed(self, bucket: int) -> None:

@@ -294,7 +294,10 @@ class Sender:
         guard = self._guards.get(endpoint.url)
         if guard is None:
             guard = self._guards[endpoint.url] = EndpointGuard(
-                settings.max_in_flight_per_endpoint, settings.breaker, settings.endpoint_queue_wait
+                settings.max_in_flight_per_endpoint,
+                settings.breaker,
+                settings.endpoint_queue_wait,
+                settings.endpoint_stall,
             )
         signer = (
             Signer(s.get_secret_value() for s in target.signing_secrets) if target.signing_secrets else None

@@ -56,6 +56,12 @@ class SenderSettings(BaseModel):
         description="seconds a delivery waits for one of its endpoint's slots before it takes the retry "
         "path as endpoint_busy",
     )
+    endpoint_stall: float = Field(
+        default=1.0,
+        gt=0,
+        description="seconds an endpoint may hold all its slots without finishing a delivery before its "
+        "queued deliveries take the retry path at once",
+    )
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     oauth_timeout: float = Field(default=10.0, gt=0, description="seconds for one token request")
     oauth_refresh_margin: float = Field(

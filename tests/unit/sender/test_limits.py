@@ -84,3 +84,27 @@ async def test_a_slot_granted_to_a_task_cancelled_before_it_ran_is_passed_on() -
     first.cancel()  # ...which is cancelled before it resumes
     await asyncio.gather(first, return_exceptions=True)
     assert await asyncio.wait_for(behind, 1) is True
+
+
+async def test_a_full_endpoint_that_finishes_nothing_for_stall_after_sends_its_queue_away() -> None:
+    guard = EndpointGuard(1, BreakerSettings(), queue_wait=5.0, stall_after=0.05)
+    assert await guard.acquire()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert not await guard.acquire()  # queued, then given up when the stall is seen
+    assert 0.04 <= loop.time() - started < 1.0
+    started = loop.time()
+    assert not await guard.acquire()  # still stalled: refused at once
+    assert loop.time() - started < 0.01
+    guard.release()
+    assert await guard.acquire()  # progress: slots are handed out again
+
+
+async def test_an_endpoint_that_keeps_finishing_is_not_stalled_however_long_its_queue_waits() -> None:
+    guard = EndpointGuard(1, BreakerSettings(), queue_wait=5.0, stall_after=0.05)
+    assert await guard.acquire()
+    waiters = [asyncio.create_task(guard.acquire()) for _ in range(8)]
+    for _ in waiters:  # one finishes every 30 ms: 240 ms in all, well past stall_after
+        await asyncio.sleep(0.03)
+        guard.release()
+    assert await asyncio.gather(*waiters) == [True] * 8
