@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from consumer.codec import encode_avro, encode_json
+from consumer.records import decode_delivery
 from consumer.samples import sample_events
 from tests.support.kafka import committed, create_topics, produce, read_topic, unique_prefix
 from tests.support.receiver import Receiver
@@ -176,3 +177,34 @@ def test_in_flight_deliveries_never_exceed_the_limit_and_none_is_lost(
     )
     assert receiver.most_under_way == 4
     assert sorted(receiver.event_ids("/slow").values()) == [1] * n
+
+
+def test_a_hanging_endpoint_does_not_hold_back_the_events_of_a_healthy_one(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    # Every event goes to both. The input may hold 20 events at once and the hanging
+    # endpoint 4 deliveries: without isolation its queue would hold the other 16 places
+    # for the whole queue wait (5 s), and the healthy endpoint would get 16 events per 5 s.
+    receiver.behave("/hang", delay=60)
+    service = service_factory(
+        [
+            subscription("hanging", receiver.url("/hang"), endpoint={"timeout": 12}),
+            subscription("healthy", receiver.url("/ok")),
+        ],
+        HOOKSTREAM_MAX_IN_FLIGHT="20",
+        HOOKSTREAM_SENDER__MAX_IN_FLIGHT_PER_ENDPOINT="4",
+    ).start()
+    n = 100
+    produce(
+        kafka_bootstrap,
+        service.input_topic,
+        [encode_json(e) for e in events(n, entity="Object", event_type="OnNew")],
+    )
+
+    assert receiver.wait_for(lambda: len(receiver.event_ids("/ok")) == n, timeout=8)
+    assert receiver.most_under_way == 4
+    # The hanging endpoint's other deliveries took the retry path, marked endpoint_busy.
+    retries = read_topic(kafka_bootstrap, f"{service.prefix}.retry.5m", expected=n - 4, timeout=10)
+    records = [decode_delivery(r.value()) for r in retries]
+    assert len(records) == n - 4
+    assert {(r.subscription, r.history[-1].error_code) for r in records} == {("hanging", "endpoint_busy")}
