@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     admin_host: str = "0.0.0.0"  # noqa: S104 - a pod's admin port must be reachable by the kubelet
     admin_port: int = 8080
     grace_period: float = Field(default=25.0, gt=0, description="seconds to finish in-flight work on SIGTERM")
-    max_in_flight: int = Field(default=1_000, ge=1, description="deliveries under way before intake pauses")
+    max_in_flight: int = Field(
+        default=1_000, ge=1, description="records under way before the intake stops taking more"
+    )
     reload_interval: float = Field(default=2.0, gt=0, description="seconds between subscription file checks")
     retry_after_cap: float = Field(default=3600.0, ge=0, description="longest Retry-After honoured, seconds")
     store_retention_days: float | None = Field(
