@@ -128,22 +128,26 @@ class ApiKeyAuth(_Model):
     key: Secret
 
 
-class OAuth2ClientCredentials(_Model):
-    type: Literal["oauth2_client_credentials"]
+class _OAuth2Client(_Model):
     token_url: str
     client_id: str
     client_secret: Secret
     scope: str | None = None
+    client_auth: Literal["basic", "post"] = Field(
+        default="basic",
+        description="how the client authenticates to the token endpoint: HTTP Basic "
+        "(client_secret_basic) or client_id and client_secret in the form (client_secret_post)",
+    )
 
 
-class OAuth2Password(_Model):
+class OAuth2ClientCredentials(_OAuth2Client):
+    type: Literal["oauth2_client_credentials"]
+
+
+class OAuth2Password(_OAuth2Client):
     type: Literal["oauth2_password"]
-    token_url: str
-    client_id: str
-    client_secret: Secret
     username: str
     password: Secret
-    scope: str | None = None
 
 
 Auth = Annotated[

@@ -42,13 +42,12 @@ class TokenSource:
         self._ssl = ssl_context
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._margin = refresh_margin
-        # client_secret_basic (RFC 6749 2.3.1): each part form-encoded, then Basic.
-        self._headers = {
-            "Accept": "application/json",
-            "Authorization": basic_authorization(
+        self._headers = {"Accept": "application/json"}
+        if auth.client_auth == "basic":
+            # client_secret_basic (RFC 6749 2.3.1): each part form-encoded, then Basic.
+            self._headers["Authorization"] = basic_authorization(
                 quote(auth.client_id, safe=""), quote(auth.client_secret.get_secret_value(), safe="")
-            ),
-        }
+            )
         self._token: str | None = None
         self._refresh_at = 0.0
         self._fetch: asyncio.Future[str] | None = None
@@ -86,6 +85,9 @@ class TokenSource:
             form = {"grant_type": "client_credentials"}
         if auth.scope:
             form["scope"] = auth.scope
+        if auth.client_auth == "post":
+            form["client_id"] = auth.client_id
+            form["client_secret"] = auth.client_secret.get_secret_value()
         return form
 
     async def _request(self) -> str:

@@ -224,3 +224,24 @@ async def test_an_unreachable_token_endpoint_is_an_oauth_token_error(receiver: R
 
     assert outcome.error_code == "oauth_token_error"
     assert "connect_error" in outcome.description
+
+
+async def test_client_secret_post_sends_the_client_credentials_in_the_form(
+    sender: Sender, receiver: Receiver, token_receiver: Receiver
+) -> None:
+    # A token endpoint that accepts client_secret_post only, as many providers do.
+    server = TokenServer(clients={"hookstream": "client-secret"}, auth_methods=("client_secret_post",))
+    server.mount(token_receiver)
+    receiver.handle("/hook", server.protected)
+
+    posted = await sender.deliver(
+        target(receiver.url(), client_credentials(token_receiver, client_auth="post")), message()
+    )
+    basic = await sender.deliver(target(receiver.url(), client_credentials(token_receiver)), message())
+
+    assert posted.ok, posted.description
+    assert server.requests[0]["client_id"] == "hookstream"
+    assert server.requests[0]["client_secret"] == "client-secret"
+    assert (basic.ok, basic.error_code) == (False, "oauth_token_error")
+    assert "client_secret_basic" in basic.description  # the endpoint says why it refused
+    assert "client-secret" not in basic.description

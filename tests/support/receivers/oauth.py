@@ -26,9 +26,10 @@ __all__ = ["Issued", "TokenServer"]
 
 
 class _Client(ClientMixin):  # type: ignore[misc]
-    def __init__(self, client_id: str, secret: str) -> None:
+    def __init__(self, client_id: str, secret: str, auth_methods: tuple[str, ...]) -> None:
         self.client_id = client_id
         self.secret = secret
+        self.auth_methods = auth_methods
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -46,7 +47,7 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return hmac.compare_digest(client_secret, self.secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == "client_secret_basic"
+        return method in self.auth_methods
 
     def check_response_type(self, response_type: str) -> bool:
         return False
@@ -96,6 +97,7 @@ class TokenServer:
     users: dict[str, str] = field(default_factory=dict)
     expires_in: int = 3600
     fail_with: int | None = None  # answer every token request with this status
+    auth_methods: tuple[str, ...] = ("client_secret_basic",)  # how clients may authenticate
     gate: asyncio.Event | None = None  # when set, token requests wait for it
     issued: dict[str, Issued] = field(default_factory=dict)
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -106,7 +108,7 @@ class TokenServer:
         class Server(AuthorizationServer):  # type: ignore[misc]
             def query_client(self, client_id: str) -> _Client | None:
                 secret = owner.clients.get(client_id)
-                return _Client(client_id, secret) if secret is not None else None
+                return _Client(client_id, secret, owner.auth_methods) if secret is not None else None
 
             def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
                 user = request.user
@@ -123,7 +125,15 @@ class TokenServer:
             def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, Any, Any]:
                 return status, body, headers
 
+        # The grants accept both ways a client authenticates; each server's clients narrow it.
+        both = ["client_secret_basic", "client_secret_post"]
+
+        class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+            TOKEN_ENDPOINT_AUTH_METHODS = both
+
         class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):  # type: ignore[misc]
+            TOKEN_ENDPOINT_AUTH_METHODS = both
+
             def authenticate_user(self, username: str, password: str) -> _User | None:
                 expected = owner.users.get(username)
                 if expected is not None and hmac.compare_digest(expected, password):
@@ -131,7 +141,7 @@ class TokenServer:
                 return None
 
         self._server = Server()
-        self._server.register_grant(grants.ClientCredentialsGrant)
+        self._server.register_grant(ClientCredentialsGrant)
         self._server.register_grant(PasswordGrant)
         self._server.register_token_generator(
             "default",
