@@ -46,7 +46,13 @@ def _validate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     catalog = args.catalog or settings.catalog
-    return run_validate(args.paths, catalog, sys.stdout, development=args.development)
+    return run_validate(
+        args.paths,
+        catalog,
+        sys.stdout,
+        development=args.development,
+        resolve_secrets=not args.without_secrets,
+    )
 
 
 def _produce_sample(args: argparse.Namespace) -> int:
@@ -110,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", type=Path, nargs="+")
     validate.add_argument("--catalog", type=Path)
     validate.add_argument("--development", action="store_true", help="allow http:// endpoints")
+    validate.add_argument(
+        "--without-secrets",
+        action="store_true",
+        help="check ${VAR} and file references for form only, without resolving them (for CI)",
+    )
     validate.set_defaults(func=_validate)
 
     sample = sub.add_parser("produce-sample", help="publish sample domain events to the input topic")

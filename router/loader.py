@@ -41,7 +41,9 @@ def subscription_files(path: Path) -> list[Path]:
 class _FileLoad:
     """The subscriptions of one document, and the issues found in it."""
 
-    def __init__(self, doc: YamlDocument, catalog: Catalog, development: bool) -> None:
+    def __init__(
+        self, doc: YamlDocument, catalog: Catalog, development: bool, resolve_secrets: bool = True
+    ) -> None:
         self.doc = doc
         self.issues: list[ConfigIssue] = list(doc.issues)
         # (index, name or None, subscription or None when invalid)
@@ -63,13 +65,15 @@ class _FileLoad:
             self.issues.append(doc.issue(("subscriptions",), message))
             return
         for index, raw in enumerate(items):
-            self._load_one(index, raw, catalog, development)
+            self._load_one(index, raw, catalog, development, resolve_secrets)
 
-    def _load_one(self, index: int, raw: Any, catalog: Catalog, development: bool) -> None:
+    def _load_one(
+        self, index: int, raw: Any, catalog: Catalog, development: bool, resolve_secrets: bool
+    ) -> None:
         base = ("subscriptions", index)
         sub: Subscription | None = None
         try:
-            sub = Subscription.model_validate(raw)
+            sub = Subscription.model_validate(raw, context={"resolve_secrets": resolve_secrets})
         except ValidationError as exc:
             self.issues.extend(self.doc.validation_issues(exc, raw, base))
         if isinstance(raw, Mapping):
@@ -79,11 +83,15 @@ class _FileLoad:
             self.entries.append((index, name if isinstance(name, str) else None, sub))
 
 
-def load_subscriptions(path: Path, catalog: Catalog, *, development: bool = False) -> list[Subscription]:
+def load_subscriptions(
+    path: Path, catalog: Catalog, *, development: bool = False, resolve_secrets: bool = True
+) -> list[Subscription]:
     """Every subscription in ``path``, checked; raises SubscriptionError listing every issue.
 
     ``path`` is one YAML file or a folder of them. ``development`` allows plain
-    http URLs. Names must be unique across all files.
+    http URLs. Names must be unique across all files. Without ``resolve_secrets``
+    secret references are checked for form only and left unresolved: such
+    subscriptions can be checked, not delivered with.
     """
     issues: list[ConfigIssue] = []
     files = subscription_files(path)
@@ -95,7 +103,7 @@ def load_subscriptions(path: Path, catalog: Catalog, *, development: bool = Fals
     loaded: list[Subscription] = []
     first_use: dict[str, str] = {}
     for file in files:
-        load = _FileLoad(read_yaml(file), catalog, development)
+        load = _FileLoad(read_yaml(file), catalog, development, resolve_secrets)
         for index, name, sub in load.entries:
             if name is None:
                 continue

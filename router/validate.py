@@ -25,7 +25,12 @@ def default_catalog_path() -> Path:
 
 
 def run_validate(
-    paths: Sequence[Path], catalog_path: Path | None, out: TextIO, *, development: bool = False
+    paths: Sequence[Path],
+    catalog_path: Path | None,
+    out: TextIO,
+    *,
+    development: bool = False,
+    resolve_secrets: bool = True,
 ) -> int:
     """Validate each path (a file or a folder) against the catalog; 0 when all are valid, else 1."""
     try:
@@ -38,7 +43,9 @@ def run_validate(
     errors = 0
     for path in paths:
         try:
-            subscriptions = load_subscriptions(path, catalog, development=development)
+            subscriptions = load_subscriptions(
+                path, catalog, development=development, resolve_secrets=resolve_secrets
+            )
         except SubscriptionError as exc:
             errors += len(exc.issues)
             for issue in exc.issues:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
 
 __all__ = [
     "ApiKeyAuth",
@@ -38,14 +38,20 @@ __all__ = [
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
-def resolve_secret(value: object) -> object:
+def resolve_secret(value: object, info: ValidationInfo) -> object:
     """Turn ``${ENV_VAR}`` or a file path into the secret it names.
 
-    Errors name the variable or the file, never a value.
+    Errors name the variable or the file, never a value. Validated with the
+    context ``{"resolve_secrets": False}``, only the form of the reference is
+    checked and the reference itself is kept: that is how subscription files are
+    checked where their secrets are not available (a CI job, say).
     """
     if isinstance(value, SecretStr) or not isinstance(value, str):
         return value
     match = _ENV_REF.match(value)
+    resolve = not (info.context and info.context.get("resolve_secrets") is False)
+    if not resolve and (match or value.startswith(("/", "./", "../", "~"))):
+        return SecretStr(value)
     if match:
         name = match.group(1)
         if name not in os.environ:

@@ -88,3 +88,47 @@ def test_an_invalid_catalog_fails_validation(write_yaml: WriteYaml) -> None:
     out = io.StringIO()
     assert run_validate([EXAMPLES], catalog, out) == 1
     assert out.getvalue().startswith(f"{catalog}:1: entities: ")
+
+
+def test_without_secrets_references_are_checked_for_form_only(
+    write_yaml: WriteYaml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ROUTER_UNSET_SECRET", raising=False)
+    path = write_yaml(
+        """
+        subscriptions:
+          - name: referenced
+            entity: Object
+            triggers:
+              - event_type: OnNew
+            endpoint:
+              url: https://receiver.example.com
+            auth:
+              type: basic
+              username: u
+              password: ${ROUTER_UNSET_SECRET}
+            signing_secrets:
+              - /run/secrets/not-here
+          - name: inline
+            entity: Object
+            triggers:
+              - event_type: OnNew
+            endpoint:
+              url: https://receiver.example.com
+            signing_secrets:
+              - whsec_inline-secret-that-must-not-leak
+        """,
+        "refs.yaml",
+    )
+    resolving, checking = io.StringIO(), io.StringIO()
+    assert run_validate([path], CATALOG_PATH, resolving) == 1
+    assert run_validate([path], CATALOG_PATH, checking, resolve_secrets=False) == 1
+
+    assert "ROUTER_UNSET_SECRET is not set" in resolving.getvalue()
+    assert "not-here cannot be read" in resolving.getvalue()
+    # Without resolving, only the inline secret is an error: a reference's form is all that is checked.
+    assert checking.getvalue().splitlines() == [
+        f"{path}:21: subscriptions[1].signing_secrets[0]: "
+        "a secret must be written as ${ENV_VAR} or as a file path, never inline",
+        "1 error(s)",
+    ]
