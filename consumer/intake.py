@@ -264,8 +264,15 @@ class Intake:
         for tp in partitions:
             self._offsets[(tp.topic, tp.partition)] = PartitionOffsets()
         self.assigned = True
-        if self._paused_for_load and partitions:
+        if not partitions:
+            return
+        # Explicitly either way: librdkafka keeps a partition's pause across a lost
+        # assignment (a session timeout while the broker was away), and a partition
+        # that comes back still paused would never be consumed again.
+        if self._paused_for_load:
             consumer.pause(partitions)
+        else:
+            consumer.resume(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._flush_stored()
