@@ -78,7 +78,7 @@ class Intake:
         self._max_in_flight = max_in_flight
         self._batch = batch
         self._pause_after = pause_after
-        # Consuming resumes once this many deliveries have finished, not at each one.
+        # Consuming resumes once this many records have finished, not at each one.
         self._refill = max(1, min(batch, max_in_flight // 8))
         self._room: asyncio.Future[None] | None = None
         self._offsets: dict[Key, PartitionOffsets] = {}
@@ -203,11 +203,11 @@ class Intake:
             log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
             return
         self._store(key, offsets, offsets.done(offset))
-        waiting = len(self._tasks)
+        under_way = len(self._tasks)
         room = self._room
-        if room is not None and not room.done() and waiting <= self._max_in_flight - self._refill:
+        if room is not None and not room.done() and under_way <= self._max_in_flight - self._refill:
             room.set_result(None)
-        if self._paused_for_load and waiting < self._max_in_flight // 2:
+        if self._paused_for_load and under_way < self._max_in_flight // 2:
             self._paused_for_load = False
             self._resume_all()
 
