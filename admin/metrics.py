@@ -77,7 +77,7 @@ class Metrics:
             registry=r,
         )
         self.failed_stored = Counter(
-            "hookstream_failed_events_stored", "Dead-letter records written to the store", registry=r
+            "hookstream_failed_events_stored", "Failed events written to the store (each once)", registry=r
         )
         self.failed_open = Gauge(
             "hookstream_failed_events_open", "Open failed events in the store", registry=r

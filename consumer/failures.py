@@ -108,5 +108,6 @@ class FailureWriter:
         return None
 
     async def _write_failure(self, record: DeliveryRecord) -> None:
-        await self._store.record_failure(failed_event_record(record))
-        self._metrics.failed_stored.inc()
+        recorded = await self._store.record_failure(failed_event_record(record))
+        if recorded.created:  # a redelivered dead-letter record is not stored twice, nor counted twice
+            self._metrics.failed_stored.inc()

@@ -20,6 +20,7 @@ from store.records import (
     FailedEventSummary,
     Page,
     PruneResult,
+    RecordedFailure,
     RequestLogRecord,
 )
 from store.redaction import redact_headers
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidCursor",
     "Page",
     "PruneResult",
+    "RecordedFailure",
     "RequestLogRecord",
     "Store",
     "StoreError",

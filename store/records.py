@@ -22,6 +22,7 @@ __all__ = [
     "FailedEventSummary",
     "Page",
     "PruneResult",
+    "RecordedFailure",
     "RequestLogRecord",
 ]
 
@@ -185,6 +186,14 @@ class RequestLogRecord:
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFailure:
+    """What ``record_failure`` did: the failed event's id, and whether this call created it."""
+
+    id: int
+    created: bool
 
 
 @dataclass(frozen=True, slots=True)

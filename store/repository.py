@@ -55,6 +55,7 @@ from store.records import (
     FailedEventSummary,
     Page,
     PruneResult,
+    RecordedFailure,
     RequestLogRecord,
 )
 from store.redaction import redact_headers
@@ -216,8 +217,8 @@ class Store:
 
     # --- failed events --------------------------------------------------------------------------
 
-    async def record_failure(self, rec: FailedEventRecord) -> int:
-        """Store a dead-lettered delivery and return its id.
+    async def record_failure(self, rec: FailedEventRecord) -> RecordedFailure:
+        """Store a dead-lettered delivery; returns its id and whether this call created it.
 
         Idempotent on ``rec.webhook_id``: when a failed event with that webhook id exists (a
         redelivered dead-letter record), nothing changes and the existing id is returned.
@@ -255,12 +256,12 @@ class Store:
                     select(FailedEventRow.id).where(FailedEventRow.webhook_id == rec.webhook_id)
                 )
                 assert existing is not None  # the conflicting row; failed events are only deleted
-                return existing
+                return RecordedFailure(existing, created=False)
             await session.execute(
                 insert(AttemptRow),
                 [{"failed_event_id": new_id, **asdict(attempt)} for attempt in rec.attempts],
             )
-            return int(new_id)
+            return RecordedFailure(int(new_id), created=True)
 
     async def list_failed(
         self,

@@ -34,7 +34,7 @@ def seed(url: str, *records: FailedEventRecord) -> list[int]:
     async def record_all() -> list[int]:
         async with Store(url) as store:
             await store.migrate()
-            return [await store.record_failure(record) for record in records]
+            return [(await store.record_failure(record)).id for record in records]
 
     return asyncio.run(record_all())
 

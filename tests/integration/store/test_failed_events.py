@@ -42,7 +42,7 @@ async def test_recorded_failure_is_shown_with_its_whole_history(store: Store) ->
         },
     )
 
-    failed_id = await store.record_failure(record)
+    failed_id = (await store.record_failure(record)).id
     shown = await store.get_failed(failed_id)
 
     assert shown is not None
@@ -79,7 +79,7 @@ async def test_recorded_failure_is_shown_with_its_whole_history(store: Store) ->
 
 async def test_times_come_back_in_utc_whatever_zone_went_in(store: Store) -> None:
     plus_two = datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
-    failed_id = await store.record_failure(failed_record("msg_tz", start=plus_two, tries=1))
+    failed_id = (await store.record_failure(failed_record("msg_tz", start=plus_two, tries=1))).id
 
     shown = await store.get_failed(failed_id)
 
@@ -90,10 +90,12 @@ async def test_times_come_back_in_utc_whatever_zone_went_in(store: Store) -> Non
 
 
 async def test_a_redelivered_dead_letter_record_makes_no_second_row(store: Store, store_url: str) -> None:
-    first = await store.record_failure(failed_record("msg_dup"))
+    recorded = await store.record_failure(failed_record("msg_dup"))
     again = await store.record_failure(failed_record("msg_dup", error_code="timeout"))
 
-    assert again == first
+    assert (recorded.created, again.created) == (True, False)
+    assert again.id == recorded.id
+    first = recorded.id
     page = await store.list_failed(FailedEventFilter(state=None))
     assert [item.id for item in page.items] == [first]
     shown = await store.get_failed(first)
@@ -105,7 +107,8 @@ async def test_a_redelivered_dead_letter_record_makes_no_second_row(store: Store
 async def test_concurrent_redeliveries_make_one_row(store: Store) -> None:
     ids = await asyncio.gather(*(store.record_failure(failed_record("msg_race")) for _ in range(5)))
 
-    assert len(set(ids)) == 1
+    assert len({recorded.id for recorded in ids}) == 1
+    assert [recorded.created for recorded in ids].count(True) == 1
     assert await store.count_open() == 1
 
 
@@ -154,8 +157,8 @@ async def test_list_filters(store: Store, criteria: FailedEventFilter, expected:
 
 
 async def test_list_shows_open_events_by_default_and_closed_ones_on_request(store: Store) -> None:
-    open_id = await store.record_failure(failed_record("open"))
-    closed_id = await store.record_failure(failed_record("closed"))
+    open_id = (await store.record_failure(failed_record("open"))).id
+    closed_id = (await store.record_failure(failed_record("closed"))).id
     await store.resend_succeeded(
         closed_id, AttemptRecord(number=4, at=BASE_TIME + timedelta(hours=1), status=200)
     )
@@ -210,7 +213,7 @@ async def test_a_foreign_cursor_is_refused(store: Store) -> None:
 
 
 async def test_resend_success_closes_the_failed_event(store: Store) -> None:
-    failed_id = await store.record_failure(failed_record("msg_ok"))
+    failed_id = (await store.record_failure(failed_record("msg_ok"))).id
     resend_at = BASE_TIME + timedelta(days=1)
 
     await store.resend_succeeded(
@@ -231,7 +234,7 @@ async def test_resend_success_closes_the_failed_event(store: Store) -> None:
 
 
 async def test_resend_failure_updates_the_error_and_extends_the_history(store: Store) -> None:
-    failed_id = await store.record_failure(failed_record("msg_again"))
+    failed_id = (await store.record_failure(failed_record("msg_again"))).id
     resend_at = BASE_TIME + timedelta(days=1)
     attempt = AttemptRecord(
         number=4, at=resend_at, status=None, error_code="timeout", error_description="no answer in 30 s"
@@ -253,7 +256,7 @@ async def test_resend_failure_updates_the_error_and_extends_the_history(store: S
 
 
 async def test_resend_of_a_closed_event_is_refused(store: Store) -> None:
-    failed_id = await store.record_failure(failed_record("msg_twice"))
+    failed_id = (await store.record_failure(failed_record("msg_twice"))).id
     await store.resend_succeeded(failed_id, AttemptRecord(number=4, at=BASE_TIME, status=200))
 
     with pytest.raises(FailedEventNotOpen):
@@ -275,7 +278,7 @@ async def test_resend_of_a_missing_event_is_refused(store: Store) -> None:
 
 
 async def test_resend_outcome_must_match_the_method(store: Store) -> None:
-    failed_id = await store.record_failure(failed_record("msg_mismatch"))
+    failed_id = (await store.record_failure(failed_record("msg_mismatch"))).id
 
     with pytest.raises(ValueError, match="no error code"):
         await store.resend_succeeded(failed_id, AttemptRecord(number=4, at=BASE_TIME, error_code="500"))
@@ -284,8 +287,8 @@ async def test_resend_outcome_must_match_the_method(store: Store) -> None:
 
 
 async def test_delete_one(store: Store, store_url: str) -> None:
-    keep = await store.record_failure(failed_record("keep"))
-    gone = await store.record_failure(failed_record("gone"))
+    keep = (await store.record_failure(failed_record("keep"))).id
+    gone = (await store.record_failure(failed_record("gone"))).id
 
     assert await store.delete_failed([gone]) == 1
 
@@ -295,7 +298,7 @@ async def test_delete_one(store: Store, store_url: str) -> None:
 
 
 async def test_delete_many_counts_only_what_existed(store: Store, store_url: str) -> None:
-    ids = [await store.record_failure(failed_record(f"many{n}")) for n in range(4)]
+    ids = [(await store.record_failure(failed_record(f"many{n}"))).id for n in range(4)]
 
     assert await store.delete_failed([ids[0], ids[1], ids[1], ids[3], 99999]) == 3
 
@@ -307,11 +310,11 @@ async def test_delete_many_counts_only_what_existed(store: Store, store_url: str
 
 async def test_prune_removes_what_is_older_than_the_retention(store: Store) -> None:
     now = datetime.now(UTC)
-    old = await store.record_failure(failed_record("old", start=now - timedelta(days=40), tries=1))
+    old = (await store.record_failure(failed_record("old", start=now - timedelta(days=40), tries=1))).id
     # Recorded long ago but resent yesterday: its last attempt is recent, so it stays.
-    resent = await store.record_failure(failed_record("resent", start=now - timedelta(days=40), tries=1))
+    resent = (await store.record_failure(failed_record("resent", start=now - timedelta(days=40), tries=1))).id
     await store.resend_failed(resent, AttemptRecord(number=2, at=now - timedelta(days=1), error_code="500"))
-    recent = await store.record_failure(failed_record("recent", start=now - timedelta(days=2), tries=1))
+    recent = (await store.record_failure(failed_record("recent", start=now - timedelta(days=2), tries=1))).id
     await store.log_requests(
         [
             request_log("log_old", at=now - timedelta(days=31)),
@@ -330,7 +333,7 @@ async def test_prune_removes_what_is_older_than_the_retention(store: Store) -> N
 
 async def test_count_open(store: Store) -> None:
     assert await store.count_open() == 0
-    first = await store.record_failure(failed_record("one"))
+    first = (await store.record_failure(failed_record("one"))).id
     await store.record_failure(failed_record("two"))
     assert await store.count_open() == 2
     await store.resend_succeeded(first, AttemptRecord(number=4, at=BASE_TIME, status=204))

@@ -1,0 +1,44 @@
+"""The dead-letter consumer's writer: a redelivered dead-letter record is stored and counted once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from confluent_kafka import Message
+
+from admin.metrics import Metrics
+from consumer.failures import FailureWriter
+from consumer.records import AttemptEntry, DeliveryRecord, encode_delivery
+from router import DomainEvent
+from store import FailedEventFilter, Store
+
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def dead_letter(offset: int) -> Message:
+    record = DeliveryRecord(
+        webhook_id="msg_redelivered",
+        subscription="crm",
+        attempt=4,
+        first_attempt_at=AT,
+        event=DomainEvent("e-1", AT, "Object", "OnNew", "object-1", {"id": "object-1"}),
+        source=("events", 0, 7),
+        url="https://crm.example.com/hook",
+        request_body='{"event_id": "e-1"}',
+        history=(AttemptEntry(1, AT, 503, "503", "HTTP 503 Service Unavailable", 12.0),),
+    )
+    return Message(topic="hookstream.dlq", partition=0, offset=offset, value=encode_delivery(record))
+
+
+async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store: Store) -> None:
+    metrics = Metrics()
+    writer = FailureWriter(store, metrics, dlq_topic="hookstream.dlq", log_topic="hookstream.log")
+
+    for offset in (7, 7):  # the same record again, as after a crash before its offset was committed
+        write = writer.handle(dead_letter(offset))
+        assert write is not None
+        await write
+
+    page = await store.list_failed(FailedEventFilter())
+    assert [item.webhook_id for item in page.items] == ["msg_redelivered"]
+    assert metrics.registry.get_sample_value("hookstream_failed_events_stored_total") == 1
