@@ -12,10 +12,10 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from confluent_kafka import Message as KafkaMessage
@@ -76,12 +76,13 @@ class Deliveries:
         # Labelled children are looked up once per subscription, not once per delivery.
         self._success: dict[str, tuple[Any, Any]] = {}
         self._consumed_by_topic: dict[str | None, Any] = {}
+        self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
 
     # -- input topics --------------------------------------------------------------
 
-    def handle_input(self, msg: KafkaMessage) -> Coroutine[Any, Any, None] | None:
+    def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
         topic = msg.topic()
         consumed = self._consumed_by_topic.get(topic)
         if consumed is None:
@@ -96,14 +97,10 @@ class Deliveries:
             return None
         self._matched.inc(len(subscriptions))
         source = position(msg)
-        if len(subscriptions) == 1:
-            return self._attempt(subscriptions[0], event, source, 1, None, ())
-        return self._fan_out(subscriptions, event, source)
-
-    async def _fan_out(
-        self, subscriptions: Sequence[Subscription], event: DomainEvent, source: tuple[str, int, int]
-    ) -> None:
-        await asyncio.gather(*(self._attempt(s, event, source, 1, None, ()) for s in subscriptions))
+        record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
+        for subscription in subscriptions:
+            self._send(subscription, event, source, 1, None, (), record)
+        return record.done
 
     async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
         self._metrics.events_invalid.labels(exc.code).inc()
@@ -120,7 +117,7 @@ class Deliveries:
 
     # -- retry topics ----------------------------------------------------------------
 
-    def handle_retry(self, msg: KafkaMessage) -> Coroutine[Any, Any, None] | Defer | None:
+    def handle_retry(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
         due = _header(msg, _DUE_HEADER)
         if due is not None and float(due) > time.time():
             return Defer(float(due))
@@ -135,13 +132,21 @@ class Deliveries:
                 record.subscription,
             )
             return None
-        return self._attempt(
-            subscription, record.event, record.source, record.attempt, record.first_attempt_at, record.history
+        pending = _Record(asyncio.get_running_loop().create_future(), 1)
+        self._send(
+            subscription,
+            record.event,
+            record.source,
+            record.attempt,
+            record.first_attempt_at,
+            record.history,
+            pending,
         )
+        return pending.done
 
     # -- one attempt -----------------------------------------------------------------
 
-    async def _attempt(
+    def _send(
         self,
         subscription: Subscription,
         event: DomainEvent,
@@ -149,51 +154,67 @@ class Deliveries:
         attempt: int,
         first_attempt_at: datetime | None,
         history: tuple[AttemptEntry, ...],
+        record: _Record,
     ) -> None:
-        name = subscription.name
         body = shape_body(event, subscription, self.catalog)
-        message = Message(webhook_id(event.event_id, name), int(time.time()), body, attempt)
-        metrics = self._metrics
+        message = Message(webhook_id(event.event_id, subscription.name), int(time.time()), body, attempt)
+        self.in_flight += 1
+        self._sender.submit(
+            subscription.target,
+            message,
+            self._settled,
+            _Attempt(subscription, event, source, first_attempt_at, history, message, record),
+        )
+
+    def _settled(self, outcome: Outcome, attempt: _Attempt) -> None:
+        self.in_flight -= 1
+        name = attempt.subscription.name
         children = self._success.get(name)
         if children is None:
             children = self._success[name] = (
-                metrics.deliveries.labels(name, "success", ""),
-                metrics.delivery_duration.labels(name),
+                self._metrics.deliveries.labels(name, "success", ""),
+                self._metrics.delivery_duration.labels(name),
             )
-        self.in_flight += 1
-        try:
-            outcome = await self._sender.deliver(subscription.target, message)
-        finally:
-            self.in_flight -= 1
         children[1].observe(outcome.duration)
         if outcome.ok:
             children[0].inc()
-            if subscription.log == "all":
-                await self._log_success(
-                    subscription, event, source, message, outcome, first_attempt_at, history
-                )
-            return
+            if attempt.subscription.log != "all":
+                attempt.record.settle()
+                return
+        # What is left must reach Kafka (a retry, the dead-letter topic, the request log)
+        # before the record counts as done.
+        task = asyncio.ensure_future(self._after(outcome, attempt))
+        self._producing.add(task)
+        task.add_done_callback(attempt.record.settle_after)
+        task.add_done_callback(self._producing.discard)
 
+    async def _after(self, outcome: Outcome, a: _Attempt) -> None:
+        subscription, message = a.subscription, a.message
+        name = subscription.name
         now = datetime.now(UTC)
-        history = (*history, _entry(attempt, now, outcome))
+        history = (*a.history, _entry(message.attempt, now, outcome))
         record = DeliveryRecord(
             webhook_id=message.webhook_id,
             subscription=name,
-            attempt=attempt + 1,
-            first_attempt_at=first_attempt_at or now,
-            event=event,
-            source=source,
+            attempt=message.attempt if outcome.ok else message.attempt + 1,
+            first_attempt_at=a.first_attempt_at or now,
+            event=a.event,
+            source=a.source,
             url=subscription.target.endpoint.url,
             request_headers=dict(outcome.request_headers),
-            request_body=orjson.dumps(body).decode(),
+            request_body=orjson.dumps(message.body).decode(),
             history=history,
         )
+        if outcome.ok:
+            key = record.webhook_id.encode()
+            await self._producer.send(self._topics.log, encode_delivery(record), key=key)
+            return
         code = outcome.error_code or "error"
-        if outcome.retryable and attempt <= subscription.retry.attempts:
-            metrics.deliveries.labels(name, "retry", code).inc()
+        if outcome.retryable and message.attempt <= subscription.retry.attempts:
+            self._metrics.deliveries.labels(name, "retry", code).inc()
             await self._schedule_retry(record, subscription.retry.interval, outcome)
         else:
-            metrics.deliveries.labels(name, "dead_letter", code).inc()
+            self._metrics.deliveries.labels(name, "dead_letter", code).inc()
             await self._dead_letter(record)
 
     async def _schedule_retry(self, record: DeliveryRecord, interval: timedelta, outcome: Outcome) -> None:
@@ -221,30 +242,43 @@ class Deliveries:
         )
         self._metrics.dead_lettered.labels(record.subscription).inc()
 
-    async def _log_success(
-        self,
-        subscription: Subscription,
-        event: DomainEvent,
-        source: tuple[str, int, int],
-        message: Message,
-        outcome: Outcome,
-        first_attempt_at: datetime | None,
-        history: tuple[AttemptEntry, ...],
-    ) -> None:
-        now = datetime.now(UTC)
-        record = DeliveryRecord(
-            webhook_id=message.webhook_id,
-            subscription=subscription.name,
-            attempt=message.attempt,
-            first_attempt_at=first_attempt_at or now,
-            event=event,
-            source=source,
-            url=subscription.target.endpoint.url,
-            request_headers=dict(outcome.request_headers),
-            request_body=orjson.dumps(message.body).decode(),
-            history=(*history, _entry(message.attempt, now, outcome)),
-        )
-        await self._producer.send(self._topics.log, encode_delivery(record), key=record.webhook_id.encode())
+
+class _Record:
+    """One consumed record's deliveries: ``done`` resolves when every one of them is settled."""
+
+    __slots__ = ("done", "left")
+
+    def __init__(self, done: asyncio.Future[None], deliveries: int) -> None:
+        self.done = done
+        self.left = deliveries
+
+    def settle(self) -> None:
+        self.left -= 1
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def settle_after(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled():
+            if not self.done.done():
+                self.done.cancel()
+        elif (exc := task.exception()) is not None:
+            # The record stays uncommitted: the intake logs it and it comes again.
+            if not self.done.done():
+                self.done.set_exception(exc)
+        else:
+            self.settle()
+
+
+class _Attempt(NamedTuple):
+    """What a delivery's outcome is handled with (the sender hands it back)."""
+
+    subscription: Subscription
+    event: DomainEvent
+    source: tuple[str, int, int]
+    first_attempt_at: datetime | None
+    history: tuple[AttemptEntry, ...]
+    message: Message
+    record: _Record
 
 
 def _entry(number: int, at: datetime, outcome: Outcome) -> AttemptEntry:

@@ -1,8 +1,9 @@
 """The Kafka intake loop shared by the input, retry and dead-letter consumers.
 
 One confluent-kafka consumer, polled without blocking from the event loop, hands
-each record to a handler. A handler either finishes at once or returns a
-coroutine that the intake runs as a task; offsets are stored by hand, only up to
+each record to a handler. A handler either finishes at once or returns an
+awaitable (a coroutine, run as a task, or a future) that is done when the
+record's fate is durable; offsets are stored by hand, only up to
 the highest contiguous finished offset of each partition (see
 :mod:`consumer.offsets`), and librdkafka's auto-commit sends what is stored.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ def position(msg: Message) -> tuple[str, int, int]:
     return topic, partition, offset
 
 
-Handler = Callable[[Message], "Coroutine[Any, Any, None] | Defer | None"]
+Handler = Callable[[Message], "Awaitable[None] | Defer | None"]
 Key = tuple[str, int]
 
 
@@ -85,7 +86,7 @@ class Intake:
         self._unstored: dict[Key, tuple[PartitionOffsets, int]] = {}
         self._deferred: dict[Key, asyncio.TimerHandle] = {}
         self._deferred_since: dict[Key, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self._paused_for_load = False
         self._stopping = asyncio.Event()
         self.assigned = False
@@ -192,7 +193,7 @@ class Intake:
             self._tasks.add(task)
             task.add_done_callback(lambda t: self._finished(t, key, offsets, offset))
 
-    def _finished(self, task: asyncio.Task[None], key: Key, offsets: PartitionOffsets, offset: int) -> None:
+    def _finished(self, task: asyncio.Future[None], key: Key, offsets: PartitionOffsets, offset: int) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return

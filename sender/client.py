@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
+from typing import TypeVar
 
 import aiohttp
 import orjson
@@ -18,7 +19,7 @@ from .auth import static_auth_header
 from .classify import classify_exception
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
-from .limits import EndpointGuard, counts_as_failure
+from .lanes import Job, Lane
 from .oauth import TokenSource
 from .outcome import Message, Outcome
 from .responses import parse_retry_after, read_capped
@@ -29,6 +30,8 @@ from .ssrf import AddressPolicy, GuardedResolver
 from .tls import SslContexts
 
 __all__ = ["Sender"]
+
+C = TypeVar("C")
 
 REDACTED = "[redacted]"
 _JSON_CONTENT_TYPE = "application/json"
@@ -47,15 +50,18 @@ class _Prepared:
     signer: Signer | None
     tokens: TokenSource | None
     soap: SoapCall | None
-    guard: EndpointGuard
+    lane: Lane[_Prepared]
 
 
 class Sender:
     """Delivers one :class:`Message` to one :class:`Target` and says how it went.
 
-    ``deliver`` never raises for a failed delivery; every failure is an
-    :class:`Outcome` with an error code. Use ``async with Sender(...)`` or call
-    :meth:`start` and :meth:`close` in the running event loop.
+    A delivery never raises for a failure: every failure is an :class:`Outcome`
+    with an error code. :meth:`deliver` awaits one delivery; :meth:`submit`
+    hands one over and calls back with its outcome, without a task of its own
+    while it waits for a slot (the consumer's hot path). Use
+    ``async with Sender(...)`` or call :meth:`start` and :meth:`close` in the
+    running event loop.
     """
 
     def __init__(self, settings: SenderSettings | None = None) -> None:
@@ -63,10 +69,11 @@ class Sender:
         self._session: aiohttp.ClientSession | None = None
         self._policy = AddressPolicy(self.settings.ssrf_allow)
         self._prepared: dict[int, _Prepared] = {}
-        self._guards: dict[str, EndpointGuard] = {}
+        self._lanes: dict[str, Lane[_Prepared]] = {}
         self._tokens: dict[OAuth2ClientCredentials | OAuth2Password, TokenSource] = {}
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
+        self._preparing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self._session is not None:
@@ -92,7 +99,15 @@ class Sender:
         self._wsdl = WsdlCache(self._session, self._ssl.default, settings.wsdl_timeout)
 
     async def close(self) -> None:
+        """Cancel the deliveries under way and drop the queued ones (they are never settled)."""
         session, self._session = self._session, None
+        workers = [*self._preparing]
+        for task in self._preparing:
+            task.cancel()
+        for lane in self._lanes.values():
+            workers += lane.close()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._lanes.clear()
         self._prepared.clear()
         self._tokens.clear()
         self._wsdl = None
@@ -113,49 +128,61 @@ class Sender:
 
     def breaker_states(self) -> Mapping[str, str]:
         """Circuit state per endpoint URL: ``closed``, ``open`` or ``half_open``."""
-        return {url: guard.breaker.state for url, guard in self._guards.items()}
+        return {url: lane.breaker.state for url, lane in self._lanes.items()}
 
     def in_flight(self) -> Mapping[str, int]:
         """Deliveries under way per endpoint URL."""
-        return {url: guard.in_flight for url, guard in self._guards.items()}
+        return {url: lane.in_flight for url, lane in self._lanes.items()}
 
     async def deliver(self, target: Target, message: Message) -> Outcome:
-        prepared = self._prepared.get(id(target))
-        if prepared is None or prepared.target() is not target:
-            try:
-                prepared = await self._prepare(target)
-            except (TargetConfigError, SsrfBlocked) as exc:
-                return _refused(exc)
-        guard = prepared.guard
-        # The breaker first: an open circuit answers at once instead of after queueing for a slot.
-        permit = guard.breaker.acquire()
-        if permit is None:
-            return Outcome(
-                ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
-            )
+        """Deliver ``message`` and return how it went; cancelling this cancels the request."""
+        prepared = await self._prepared_for(target)
+        if isinstance(prepared, Outcome):
+            return prepared
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        job = Job(prepared, message, _resolve, done)
+        prepared.lane.submit(job)
         try:
-            acquired = await guard.acquire()
+            return await done
         except asyncio.CancelledError:
-            guard.breaker.record(permit, None)  # frees a half-open probe's place
+            prepared.lane.abandon(job)
             raise
-        if not acquired:
-            guard.breaker.record(permit, None)
-            return Outcome(
-                ok=False,
-                error_code="endpoint_busy",
-                description=f"{guard.limit} deliveries to this endpoint stayed under way for "
-                f"{guard.queue_wait:g}s",
-            )
-        guard.in_flight += 1
-        failure: bool | None = None
+
+    def submit(
+        self, target: Target, message: Message, on_done: Callable[[Outcome, C], None], context: C
+    ) -> None:
+        """Deliver ``message``, then call ``on_done(outcome, context)`` on the event loop.
+
+        ``on_done`` may be called before this returns (an open circuit, a stalled
+        endpoint); it is never called for a delivery dropped by :meth:`close`.
+        """
+        prepared = self._prepared.get(id(target))
+        if prepared is not None and prepared.target() is target:
+            prepared.lane.submit(Job(prepared, message, on_done, context))
+            return
+        # A target's first delivery: preparing it may read files or fetch a WSDL.
+        later = self._submit_prepared(target, message, on_done, context)
+        task = asyncio.get_running_loop().create_task(later)
+        self._preparing.add(task)
+        task.add_done_callback(self._preparing.discard)
+
+    async def _submit_prepared(
+        self, target: Target, message: Message, on_done: Callable[[Outcome, C], None], context: C
+    ) -> None:
+        prepared = await self._prepared_for(target)
+        if isinstance(prepared, Outcome):
+            on_done(prepared, context)
+        else:
+            prepared.lane.submit(Job(prepared, message, on_done, context))
+
+    async def _prepared_for(self, target: Target) -> _Prepared | Outcome:
+        prepared = self._prepared.get(id(target))
+        if prepared is not None and prepared.target() is target:
+            return prepared
         try:
-            outcome = await self._attempt(prepared, message)
-            failure = counts_as_failure(outcome.error_code, outcome.status)
-            return outcome
-        finally:
-            guard.in_flight -= 1
-            guard.release()
-            guard.breaker.record(permit, failure)
+            return await self._prepare(target)
+        except (TargetConfigError, SsrfBlocked) as exc:
+            return _refused(exc)
 
     async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
         headers = prepared.headers.copy()
@@ -291,9 +318,10 @@ class Sender:
             secret_headers.append("Authorization")
 
         soap = await wsdl.call(endpoint) if isinstance(endpoint, SoapEndpoint) else None
-        guard = self._guards.get(endpoint.url)
-        if guard is None:
-            guard = self._guards[endpoint.url] = EndpointGuard(
+        lane = self._lanes.get(endpoint.url)
+        if lane is None:
+            lane = self._lanes[endpoint.url] = Lane(
+                self._attempt,
                 settings.max_in_flight_per_endpoint,
                 settings.breaker,
                 settings.endpoint_queue_wait,
@@ -312,7 +340,7 @@ class Sender:
             signer=signer,
             tokens=tokens,
             soap=soap,
-            guard=guard,
+            lane=lane,
         )
         key = id(target)
         self._prepared[key] = prepared
@@ -336,6 +364,11 @@ def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
         if name in redacted:
             redacted[name] = REDACTED
     return redacted
+
+
+def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:
+    if not done.done():
+        done.set_result(outcome)
 
 
 def _refused(exc: Exception) -> Outcome:

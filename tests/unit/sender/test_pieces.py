@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from sender.errors import SsrfBlocked
-from sender.limits import counts_as_failure
+from sender.lanes import counts_as_failure
 from sender.responses import parse_retry_after
 from sender.signing import Signer
 from sender.ssrf import AddressPolicy

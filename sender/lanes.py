@@ -1,0 +1,260 @@
+"""One endpoint's lane: its slots, its queue and its circuit breaker.
+
+Every target that posts to one endpoint URL shares its :class:`Lane`. At most
+``limit`` deliveries run at once, each on one of the lane's worker tasks; the
+next ones wait in the lane's queue, as plain :class:`Job` objects, for up to
+``queue_wait`` seconds. A worker takes the next job as soon as it finishes one
+and ends when the queue is empty, so an idle endpoint costs nothing.
+
+Queued deliveries are data, not suspended tasks: under a burst a thousand
+waiting deliveries cost a thousand small objects, where a task each (with its
+stack of coroutines and a future to wake it) cost a fifth of the throughput.
+
+An endpoint that holds all its slots and finishes none of them for
+``stall_after`` seconds is stalled: its queued deliveries, and any that come
+while it stays so, end at once as ``endpoint_busy`` and take the retry path, so
+that they do not hold the input's in-flight budget that other endpoints need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from .breaker import CircuitBreaker
+from .outcome import Message, Outcome
+from .settings import BreakerSettings
+
+__all__ = ["Job", "Lane", "OnDone", "counts_as_failure"]
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+#: Called once with a job's outcome and its context; never for a job dropped at shutdown.
+OnDone = Callable[[Outcome, Any], None]
+
+# Failures that say the endpoint is unhealthy. A 4xx other than 429 means it is
+# up and answering, so it does not trip the breaker; ssrf_blocked and
+# configuration errors never reach the endpoint at all.
+_UNHEALTHY_CODES = frozenset(
+    {"timeout", "connect_error", "connection_error", "dns_error", "tls_error", "429"}
+)
+
+_CIRCUIT_OPEN = Outcome(
+    ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
+)
+
+
+def counts_as_failure(error_code: str | None, status: int | None) -> bool:
+    if error_code is None:
+        return False
+    if error_code in _UNHEALTHY_CODES:
+        return True
+    # A 5xx counts only when it is the whole story: a SOAP fault comes with a 500
+    # from a service that is up and answering.
+    return status is not None and status >= 500 and error_code == str(status)
+
+
+class Job(Generic[P]):
+    """One delivery in a lane: what to send, and whom to tell how it went."""
+
+    __slots__ = ("context", "deadline", "message", "on_done", "permit", "prepared", "worker")
+
+    def __init__(self, prepared: P, message: Message, on_done: OnDone, context: Any) -> None:
+        self.prepared = prepared
+        self.message = message
+        self.on_done: OnDone | None = on_done
+        self.context = context
+        self.permit = 0
+        self.deadline = 0.0
+        self.worker: asyncio.Task[None] | None = None
+
+    def settle(self, outcome: Outcome) -> None:
+        on_done, self.on_done = self.on_done, None
+        if on_done is None:
+            return  # abandoned by its caller
+        try:
+            on_done(outcome, self.context)
+        except Exception:
+            log.exception("a delivery's outcome handler failed")
+
+
+class Lane(Generic[P]):
+    """The deliveries to one endpoint URL; ``run`` makes one attempt of one job."""
+
+    __slots__ = (
+        "_closed",
+        "_loop",
+        "_progress_at",
+        "_queue",
+        "_run",
+        "_sweeper",
+        "_workers",
+        "breaker",
+        "in_flight",
+        "limit",
+        "queue_wait",
+        "stall_after",
+    )
+
+    def __init__(
+        self,
+        run: Callable[[P, Message], Awaitable[Outcome]],
+        limit: int,
+        breaker: BreakerSettings,
+        queue_wait: float = 5.0,
+        stall_after: float = 1.0,
+    ) -> None:
+        self._run = run
+        self.limit = limit
+        self.queue_wait = queue_wait
+        self.stall_after = stall_after
+        self.breaker = CircuitBreaker(breaker)
+        self.in_flight = 0
+        self._queue: deque[Job[P]] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # When a delivery last finished, or when the last free slot was taken: a full
+        # lane that has finished nothing since then for stall_after is stalled.
+        self._progress_at = 0.0
+        self._closed = False
+
+    def submit(self, job: Job[P]) -> None:
+        """Start ``job`` on a free slot, or queue it; its outcome may be settled before this returns."""
+        # The breaker first: an open circuit answers at once instead of after queueing for a slot.
+        permit = self.breaker.acquire()
+        if permit is None:
+            job.settle(_CIRCUIT_OPEN)
+            return
+        job.permit = permit
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        if len(self._workers) < self.limit:
+            self._start(job)
+            return
+        now = loop.time()
+        if self.queue_wait <= 0 or self._stalled(now):
+            self._refuse(job, now)
+            return
+        job.deadline = now + self.queue_wait
+        self._queue.append(job)
+        if self._sweeper is None:
+            self._sweeper = loop.call_at(self._next_sweep(), self._sweep)
+
+    def abandon(self, job: Job[P]) -> None:
+        """The caller no longer wants ``job``: drop it from the queue, or cancel its request."""
+        job.on_done = None
+        if job.worker is not None:
+            job.worker.cancel()
+
+    def close(self) -> list[asyncio.Task[None]]:
+        """Cancel every delivery under way and drop the queue; returns the workers to await."""
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._queue.clear()
+        workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
+        return workers
+
+    # -- workers ---------------------------------------------------------------------
+
+    def _start(self, job: Job[P]) -> None:
+        loop = self._loop
+        assert loop is not None
+        worker = loop.create_task(self._work(job))
+        self._workers.add(worker)
+        if len(self._workers) == self.limit:
+            self._progress_at = loop.time()
+
+    async def _work(self, job: Job[P] | None) -> None:
+        loop = self._loop
+        assert loop is not None
+        worker = asyncio.current_task()
+        try:
+            while job is not None:
+                job.worker = worker
+                self.in_flight += 1
+                failure: bool | None = None
+                try:
+                    outcome = await self._run(job.prepared, job.message)
+                    failure = counts_as_failure(outcome.error_code, outcome.status)
+                except Exception as exc:  # a fault of hookstream's, not of the delivery
+                    log.exception("delivery %s failed inside the sender", job.message.webhook_id)
+                    outcome = Outcome(ok=False, error_code="internal_error", description=repr(exc))
+                finally:
+                    self.in_flight -= 1
+                    job.worker = None
+                    self._progress_at = loop.time()
+                    self.breaker.record(job.permit, failure)
+                job.settle(outcome)
+                job = self._next()
+        finally:
+            self._workers.discard(worker)
+            # Cancelled with its job (its caller gave up on it): the queue goes on without it.
+            if self._queue and not self._closed and len(self._workers) < self.limit:
+                successor = self._next()
+                if successor is not None:
+                    self._start(successor)
+
+    def _next(self) -> Job[P] | None:
+        queue = self._queue
+        while queue:
+            job = queue.popleft()
+            if job.on_done is not None:
+                return job
+            self.breaker.record(job.permit, None)  # abandoned while queued
+        return None
+
+    # -- the queue's deadlines ----------------------------------------------------------
+
+    def _stalled(self, now: float) -> bool:
+        return len(self._workers) >= self.limit and now - self._progress_at >= self.stall_after
+
+    def _next_sweep(self) -> float:
+        deadline = self._queue[0].deadline
+        if len(self._workers) >= self.limit:
+            return min(deadline, self._progress_at + self.stall_after)
+        return deadline
+
+    def _sweep(self) -> None:
+        """Expire the queue's overdue head, or the whole queue of a stalled lane.
+
+        Jobs queue in arrival order, so their deadlines are in order too: one
+        timer for the head expires them all, where a timer per job would cost a
+        handle each.
+        """
+        self._sweeper = None
+        loop, queue = self._loop, self._queue
+        assert loop is not None
+        now = loop.time()
+        stalled = self._stalled(now)
+        while queue and (stalled or queue[0].deadline <= now or queue[0].on_done is None):
+            self._refuse(queue.popleft(), now, stalled)
+        if queue:
+            self._sweeper = loop.call_at(self._next_sweep(), self._sweep)
+
+    def _refuse(self, job: Job[P], now: float, stalled: bool | None = None) -> None:
+        self.breaker.record(job.permit, None)
+        if job.on_done is None:
+            return
+        if stalled is None:
+            stalled = self._stalled(now)
+        if stalled:
+            description = (
+                f"the endpoint finished none of its {self.limit} deliveries under way "
+                f"for {now - self._progress_at:.1f}s"
+            )
+        else:
+            description = (
+                f"{self.limit} deliveries to this endpoint stayed under way for {self.queue_wait:g}s"
+            )
+        job.settle(Outcome(ok=False, error_code="endpoint_busy", description=description))
