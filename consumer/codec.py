@@ -8,6 +8,7 @@ records to the invalid-events topic instead of stopping.
 from __future__ import annotations
 
 import io
+import operator
 import struct
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ _HEADER_LEN = 10
 _REQUIRED_STRINGS = ("event_id", "entity", "event_type", "entity_id")
 _OPTIONAL_STRINGS = ("brand", "subchannel", "whatsapp_status")
 _OPTIONAL_INTS = ("channel", "activity_type", "status_id")
+_FIELDS = operator.itemgetter(*DomainEvent._fields)
 
 
 class InvalidEvent(ValueError):
@@ -93,7 +95,7 @@ def _from_avro(value: bytes) -> DomainEvent:
             raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
     record["data"] = _json_object(record, "data", required=True)
     record["current_context"] = _json_object(record, "current_context", required=False)
-    return DomainEvent(**record)
+    return DomainEvent._make(_FIELDS(record))
 
 
 def _json_object(doc: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any] | None:

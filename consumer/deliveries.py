@@ -75,7 +75,6 @@ class Deliveries:
         self._matched = metrics.events_matched
         # Labelled children are looked up once per subscription, not once per delivery.
         self._success: dict[str, tuple[Any, Any]] = {}
-        self._consumed_by_topic: dict[str | None, Any] = {}
         self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
@@ -83,11 +82,7 @@ class Deliveries:
     # -- input topics --------------------------------------------------------------
 
     def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
-        topic = msg.topic()
-        consumed = self._consumed_by_topic.get(topic)
-        if consumed is None:
-            consumed = self._consumed_by_topic[topic] = self._consumed.labels(topic)
-        consumed.inc()
+        self._consumed.labels(msg.topic() or "").inc()
         try:
             event = decode_event(msg.value())
         except InvalidEvent as exc:
