@@ -359,10 +359,13 @@ class Sender:
 
 
 def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
+    """``headers`` with secrets masked; ``headers`` itself (a per-request copy) when it has none."""
+    present = [name for name in secret if name in headers]
+    if not present:
+        return headers
     redacted = headers.copy()
-    for name in secret:
-        if name in redacted:
-            redacted[name] = REDACTED
+    for name in present:
+        redacted[name] = REDACTED
     return redacted
 
 
