@@ -20,11 +20,18 @@ _Trie = dict[str, "_Trie | None"]
 def format_time(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds: ``2026-11-23T10:00:00.123Z``. Naive times are taken as UTC."""
     tz = moment.tzinfo
-    if tz is None:
-        return moment.isoformat(timespec="milliseconds") + "Z"
-    if tz is not UTC:  # decoded events are in UTC already: no conversion on the hot path
+    if tz is not None and tz is not UTC:  # decoded events are in UTC already: no conversion on the hot path
         moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    # Formatting the fields by hand costs half of isoformat() and its offset suffix.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )
 
 
 @lru_cache(maxsize=4096)
