@@ -74,6 +74,7 @@ class Sender:
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
+        self._connections: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
         if self._session is not None:
@@ -81,8 +82,12 @@ class Sender:
         settings = self.settings
         # Loading the CA store reads files; keep it off the event loop.
         self._ssl = await asyncio.to_thread(SslContexts, settings.ca_bundle)
+        # The pool's size is enforced by _connections, in turn: aiohttp's own limit lets a
+        # fresh request take a released connection ahead of one that has been waiting for
+        # it, which then starves until its timeout.
+        self._connections = asyncio.Semaphore(settings.pool_size)
         connector = aiohttp.TCPConnector(
-            limit=settings.pool_size,
+            limit=0,
             limit_per_host=0,
             ttl_dns_cache=settings.dns_cache_ttl,
             keepalive_timeout=settings.keepalive_timeout,
@@ -221,11 +226,13 @@ class Sender:
         return outcome
 
     async def _post(self, prepared: _Prepared, body: bytes, headers: dict[str, str]) -> Outcome:
-        session = self._session
-        if session is None:
+        session, connections = self._session, self._connections
+        if session is None or connections is None:
             raise RuntimeError("Sender.start() has not been called")
         settings = self.settings
         request_headers = _redact(headers, prepared.secret_headers)
+        # Waiting for a connection does not count against the delivery's timeout.
+        await connections.acquire()
         started = perf_counter()
         try:
             async with session.post(
@@ -252,6 +259,8 @@ class Sender:
                 retryable=retryable,
                 request_headers=request_headers,
             )
+        finally:
+            connections.release()
         duration = perf_counter() - started
         excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
         fault = prepared.soap.fault(raw) if prepared.soap is not None else None

@@ -34,7 +34,12 @@ class SenderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_agent: str = "hookstream/0.1"
-    pool_size: int = Field(default=1024, ge=1, description="open connections in the keep-alive pool")
+    pool_size: int = Field(
+        default=1024,
+        ge=1,
+        description="deliveries under way at once across all endpoints, each on a keep-alive connection; "
+        "beyond it a delivery waits its turn, and the wait does not count against its timeout",
+    )
     keepalive_timeout: float = Field(default=30.0, gt=0)
     dns_cache_ttl: int = Field(default=10, ge=0, description="seconds a resolved, checked host is reused")
     allow_http: bool = Field(default=False, description="allow plain http endpoints (development only)")

@@ -100,3 +100,24 @@ async def test_a_delivery_queues_for_a_slot_that_comes_free(receiver: Receiver) 
         assert outcome.ok, outcome
         assert (await sender.deliver(target(quick), MESSAGE)).ok
     assert len(receiver.at("/slow")) == 2
+
+
+async def test_endpoints_that_together_want_more_than_the_pool_share_it_without_timeouts(
+    receiver: Receiver,
+) -> None:
+    # Three endpoints of 16 slots each want 48 connections of a pool of 32. A delivery
+    # waiting for a connection must get one in its turn, not be overtaken by fresh
+    # requests until its timeout runs out (aiohttp's own pool limit lets that happen).
+    urls = [receiver.url(f"/e{i}") for i in range(3)]
+    settings = loopback_settings(max_in_flight_per_endpoint=16, pool_size=32)
+    async with Sender(settings) as sender:
+        targets = [
+            Target.model_validate({"key": f"e{i}", "endpoint": {"type": "rest", "url": url, "timeout": 1.0}})
+            for i, url in enumerate(urls)
+        ]
+        deliveries = [sender.deliver(targets[n % 3], MESSAGE) for n in range(6000)]
+        outcomes = await asyncio.gather(*deliveries)
+
+    failed = [(o.error_code, o.description) for o in outcomes if not o.ok]
+    assert failed == []
+    assert [len(receiver.at(f"/e{i}")) for i in range(3)] == [2000, 2000, 2000]
