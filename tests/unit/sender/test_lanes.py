@@ -221,3 +221,38 @@ async def test_close_cancels_what_runs_and_drops_the_queue_unsettled() -> None:
     assert endpoint.cancelled == ["a"]
     assert endpoint.started == ["a"]
     assert settled.outcomes == {}
+
+
+async def test_a_fault_inside_the_sender_is_an_outcome_and_the_lane_goes_on() -> None:
+    settled = Settled()
+
+    async def faulty(_prepared: None, message: Message) -> Outcome:
+        if message.webhook_id == "bad":
+            raise RuntimeError("a bug")
+        return Outcome(ok=True, status=200)
+
+    lane: Lane[None] = Lane(faulty, 1, BreakerSettings())
+    _open.append(lane)
+    for name in ("bad", "good"):
+        _submit(lane, settled, name)
+    await _turns()
+    assert settled.outcomes["bad"].error_code == "internal_error"
+    assert settled.outcomes["bad"].retryable  # the retry path keeps the event
+    assert settled.outcomes["good"].ok
+
+
+async def test_an_outcome_handler_that_fails_does_not_stop_the_lane() -> None:
+    endpoint, settled = Endpoint(), Settled()
+    lane = _lane(endpoint, 1)
+
+    def failing(_outcome: Outcome, _context: Any) -> None:
+        raise ValueError("handler bug")
+
+    lane.submit(Job(None, Message("first", 0, {}), failing, None))
+    _submit(lane, settled, "second")
+    await _turns()
+    endpoint.finish("first")
+    await _turns()
+    endpoint.finish("second")
+    await _turns()
+    assert settled.outcomes["second"].ok
