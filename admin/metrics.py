@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 __all__ = ["LoopCounter", "LoopHistogram", "Metrics"]
+
+Child = TypeVar("Child")
+Family = TypeVar("Family", CounterMetricFamily, HistogramMetricFamily)
 
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -41,7 +45,44 @@ class _Observations:
         self.counts[bisect_left(self.bounds, value)] += 1
 
 
-class LoopCounter:
+class _LoopMetric(Generic[Child, Family]):
+    """What the loop metrics share: children per label values, registered for scrapes."""
+
+    def __init__(
+        self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry
+    ) -> None:
+        self._name, self._documentation, self._labelnames = name, documentation, tuple(labelnames)
+        self._children: dict[tuple[str, ...], Child] = {}
+        registry.register(self)
+
+    def labels(self, *values: str) -> Child:
+        child = self._children.get(values)
+        if child is None:
+            if len(values) != len(self._labelnames):
+                raise ValueError(f"{self._name} takes labels {self._labelnames}, not {values}")
+            child = self._children[values] = self._child()
+        return child
+
+    def describe(self) -> list[Metric]:
+        return [self._family()]
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for values, child in self._children.items():
+            self._add(family, values, child)
+        yield family
+
+    def _child(self) -> Child:
+        raise NotImplementedError
+
+    def _family(self) -> Family:
+        raise NotImplementedError
+
+    def _add(self, family: Family, values: tuple[str, ...], child: Child) -> None:
+        raise NotImplementedError
+
+
+class LoopCounter(_LoopMetric[_Count, CounterMetricFamily]):
     """A counter for the per-event hot path, touched only from the event loop's thread.
 
     prometheus-client's own metrics take a lock on every increment; these are
@@ -52,35 +93,25 @@ class LoopCounter:
     def __init__(
         self, name: str, documentation: str, labelnames: Sequence[str] = (), *, registry: CollectorRegistry
     ) -> None:
-        self._name, self._documentation, self._labelnames = name, documentation, tuple(labelnames)
-        self._children: dict[tuple[str, ...], _Count] = {}
+        super().__init__(name, documentation, labelnames, registry)
         self._unlabelled = None if labelnames else self.labels()
-        registry.register(self)
-
-    def labels(self, *values: str) -> _Count:
-        child = self._children.get(values)
-        if child is None:
-            if len(values) != len(self._labelnames):
-                raise ValueError(f"{self._name} takes labels {self._labelnames}, not {values}")
-            child = self._children[values] = _Count()
-        return child
 
     def inc(self, amount: float = 1.0) -> None:
         if self._unlabelled is None:
             raise ValueError(f"{self._name} has labels {self._labelnames}")
         self._unlabelled.value += amount
 
-    def describe(self) -> list[Metric]:
-        return [CounterMetricFamily(self._name, self._documentation, labels=self._labelnames)]
+    def _child(self) -> _Count:
+        return _Count()
 
-    def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(self._name, self._documentation, labels=self._labelnames)
-        for values, child in self._children.items():
-            family.add_metric(values, child.value)
-        yield family
+    def _family(self) -> CounterMetricFamily:
+        return CounterMetricFamily(self._name, self._documentation, labels=self._labelnames)
+
+    def _add(self, family: CounterMetricFamily, values: tuple[str, ...], child: _Count) -> None:
+        family.add_metric(values, child.value)
 
 
-class LoopHistogram:
+class LoopHistogram(_LoopMetric[_Observations, HistogramMetricFamily]):
     """A histogram for the per-event hot path; see :class:`LoopCounter`."""
 
     def __init__(
@@ -92,31 +123,21 @@ class LoopHistogram:
         buckets: Sequence[float],
         registry: CollectorRegistry,
     ) -> None:
-        self._name, self._documentation, self._labelnames = name, documentation, tuple(labelnames)
         self._bounds = (*sorted(buckets), float("inf"))
-        self._children: dict[tuple[str, ...], _Observations] = {}
-        registry.register(self)
+        super().__init__(name, documentation, labelnames, registry)
 
-    def labels(self, *values: str) -> _Observations:
-        child = self._children.get(values)
-        if child is None:
-            if len(values) != len(self._labelnames):
-                raise ValueError(f"{self._name} takes labels {self._labelnames}, not {values}")
-            child = self._children[values] = _Observations(self._bounds)
-        return child
+    def _child(self) -> _Observations:
+        return _Observations(self._bounds)
 
-    def describe(self) -> list[Metric]:
-        return [HistogramMetricFamily(self._name, self._documentation, labels=self._labelnames)]
+    def _family(self) -> HistogramMetricFamily:
+        return HistogramMetricFamily(self._name, self._documentation, labels=self._labelnames)
 
-    def collect(self) -> Iterator[Metric]:
-        family = HistogramMetricFamily(self._name, self._documentation, labels=self._labelnames)
-        for values, child in self._children.items():
-            cumulative, buckets = 0, []
-            for bound, count in zip(child.bounds, child.counts, strict=True):
-                cumulative += count
-                buckets.append((_bound_text(bound), float(cumulative)))
-            family.add_metric(values, buckets, child.sum)
-        yield family
+    def _add(self, family: HistogramMetricFamily, values: tuple[str, ...], child: _Observations) -> None:
+        cumulative, buckets = 0, []
+        for bound, count in zip(child.bounds, child.counts, strict=True):
+            cumulative += count
+            buckets.append((_bound_text(bound), float(cumulative)))
+        family.add_metric(values, buckets, child.sum)
 
 
 def _bound_text(bound: float) -> str:
