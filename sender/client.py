@@ -176,7 +176,8 @@ class Sender:
     ) -> None:
         prepared = await self._prepared_for(target)
         if isinstance(prepared, Outcome):
-            on_done(prepared, context)
+            # Settled through a job like any other outcome, so a failing handler is logged the same way.
+            Job(None, message, on_done, context).settle(prepared)
         else:
             prepared.lane.submit(Job(prepared, message, on_done, context))
 
