@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 import operator
-import struct
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from router.event import DomainEvent
+
+from .flat_avro import FlatRecordReader
 
 __all__ = [
     "SCHEMAS_DIR",
@@ -42,7 +43,28 @@ _HEADER_LEN = 10
 _REQUIRED_STRINGS = ("event_id", "entity", "event_type", "entity_id")
 _OPTIONAL_STRINGS = ("brand", "subchannel", "whatsapp_status")
 _OPTIONAL_INTS = ("channel", "activity_type", "status_id")
-_FIELDS = operator.itemgetter(*DomainEvent._fields)
+# The schema's fields in their order on the wire; an Avro datum is read into a list in this order.
+_SCHEMA_ORDER = (
+    "event_id",
+    "event_time",
+    "entity",
+    "event_type",
+    "entity_id",
+    "brand",
+    "channel",
+    "subchannel",
+    "activity_type",
+    "status_id",
+    "whatsapp_status",
+    "current_context",
+    "data",
+)
+_EVENT_ORDER = operator.itemgetter(*(_SCHEMA_ORDER.index(name) for name in DomainEvent._fields))
+_TIME = _SCHEMA_ORDER.index("event_time")
+_DATA = _SCHEMA_ORDER.index("data")
+_CONTEXT = _SCHEMA_ORDER.index("current_context")
+_REQUIRED = tuple((_SCHEMA_ORDER.index(name), name) for name in _REQUIRED_STRINGS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class InvalidEvent(ValueError):
@@ -81,25 +103,33 @@ def decode_event(value: bytes | None) -> DomainEvent:
 
 
 def _from_avro(value: bytes) -> DomainEvent:
-    schema, header = event_schema()
+    reader, header = _avro_reader()
     if value[:_HEADER_LEN] != header:
         raise InvalidEvent("unknown_schema", "Avro record written with a schema other than domain_event.avsc")
     try:
-        record = fastavro.schemaless_reader(io.BytesIO(value[_HEADER_LEN:]), schema, None)
-    except (EOFError, ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
+        values = reader.read(value, _HEADER_LEN)
+        values[_TIME] = _EPOCH + timedelta(milliseconds=values[_TIME])
+    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidEvent("avro_error", f"the Avro datum cannot be read: {exc}") from None
-    assert isinstance(record, dict)
     # The schema has already checked every type: what is left is emptiness and the two JSON strings.
-    for name in _REQUIRED_STRINGS:
-        if not record[name]:
+    for index, name in _REQUIRED:
+        if not values[index]:
             raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
-    record["data"] = _json_object(record, "data", required=True)
-    record["current_context"] = _json_object(record, "current_context", required=False)
-    return DomainEvent._make(_FIELDS(record))
+    values[_DATA] = _json_object(values[_DATA], "data", required=True)
+    values[_CONTEXT] = _json_object(values[_CONTEXT], "current_context", required=False)
+    return DomainEvent._make(_EVENT_ORDER(values))
 
 
-def _json_object(doc: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any] | None:
-    raw = doc.get(name)
+@cache
+def _avro_reader() -> tuple[FlatRecordReader, bytes]:
+    schema, header = event_schema()
+    reader = FlatRecordReader(schema)
+    if reader.names != _SCHEMA_ORDER:
+        raise RuntimeError(f"domain_event.avsc's fields changed: {reader.names}")
+    return reader, header
+
+
+def _json_object(raw: object, name: str, *, required: bool) -> Mapping[str, Any] | None:
     if raw is None:
         if required:
             raise InvalidEvent("schema_error", f"{name} is required")
@@ -145,12 +175,12 @@ def _from_mapping(doc: Mapping[str, Any]) -> DomainEvent:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise InvalidEvent("schema_error", f"{name} must be an integer")
         fields[name] = value
-    data = _json_object(doc, "data", required=True)
+    data = _json_object(doc.get("data"), "data", required=True)
     assert data is not None
     return DomainEvent(
         event_time=_event_time(doc.get("event_time")),
         data=data,
-        current_context=_json_object(doc, "current_context", required=False),
+        current_context=_json_object(doc.get("current_context"), "current_context", required=False),
         **fields,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
@@ -18,6 +18,7 @@ from yarl import URL
 from .auth import static_auth_header
 from .classify import classify_exception
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
+from .deadlines import Deadlines
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
 from .lanes import Job, Lane
 from .oauth import TokenSource
@@ -43,7 +44,7 @@ class _Prepared:
 
     target: weakref.ref[Target]
     url: URL
-    timeout: aiohttp.ClientTimeout
+    timeout: float
     ssl_context: ssl.SSLContext
     headers: dict[str, str]
     secret_headers: tuple[str, ...]
@@ -75,6 +76,7 @@ class Sender:
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
         self._connections: asyncio.Semaphore | None = None
+        self._deadlines = Deadlines()
 
     async def start(self) -> None:
         if self._session is not None:
@@ -98,8 +100,13 @@ class Sender:
             connector=connector,
             # Receivers' cookies are never stored or sent back; proxies from the environment are not used.
             cookie_jar=aiohttp.DummyCookieJar(),
+            # A delivery's timeout is kept by self._deadlines, not by a timer per request;
+            # token and WSDL requests bring their own ClientTimeout.
+            timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,
             raise_for_status=False,
+            # Only an excerpt of each answer is kept: asking for it compressed buys nothing.
+            skip_auto_headers=("Accept-Encoding",),
         )
         self._wsdl = WsdlCache(self._session, self._ssl.default, settings.wsdl_timeout)
 
@@ -112,6 +119,7 @@ class Sender:
         for lane in self._lanes.values():
             workers += lane.close()
         await asyncio.gather(*workers, return_exceptions=True)
+        self._deadlines.close()
         self._lanes.clear()
         self._prepared.clear()
         self._tokens.clear()
@@ -190,24 +198,38 @@ class Sender:
         except (TargetConfigError, SsrfBlocked) as exc:
             return _refused(exc)
 
-    async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
-        headers = prepared.headers.copy()
+    def _attempt(self, prepared: _Prepared, message: Message) -> Awaitable[Outcome]:
+        """One attempt at ``message``.
+
+        Without a token to fetch this returns :meth:`_post`'s coroutine itself,
+        not one awaiting it: every resumption of a request passes through each
+        coroutine frame above it, and this is the hot path.
+        """
+        headers = {
+            **prepared.headers,
+            "webhook-id": message.webhook_id,
+            "webhook-timestamp": str(message.timestamp),
+            "webhook-attempt": str(message.attempt),
+        }
         if prepared.soap is None:
             body = orjson.dumps(message.body)
         else:
             try:
                 body, soap_headers = prepared.soap.build(message.body)
             except SoapBuildError as exc:
-                return Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
+                return _ready(
+                    Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
+                )
             headers.update(soap_headers)
-        headers["webhook-id"] = message.webhook_id
-        headers["webhook-timestamp"] = str(message.timestamp)
-        headers["webhook-attempt"] = str(message.attempt)
         if prepared.signer is not None:
             headers["webhook-signature"] = prepared.signer.sign(message.webhook_id, message.timestamp, body)
-        tokens = prepared.tokens
-        if tokens is None:
-            return await self._post(prepared, body, headers)
+        if prepared.tokens is None:
+            return self._post(prepared, body, headers)
+        return self._post_with_token(prepared, prepared.tokens, body, headers)
+
+    async def _post_with_token(
+        self, prepared: _Prepared, tokens: TokenSource, body: bytes, headers: dict[str, str]
+    ) -> Outcome:
         for _ in range(2):
             try:
                 token = await tokens.token()
@@ -234,24 +256,36 @@ class Sender:
         request_headers = _redact(headers, prepared.secret_headers)
         # Waiting for a connection does not count against the delivery's timeout.
         await connections.acquire()
+        deadline = self._deadlines.start(prepared.timeout)
         started = perf_counter()
         try:
-            async with session.post(
+            # Awaited, not entered: the context manager's frame would sit above every resumption.
+            response = await session.post(
                 prepared.url,
                 data=body,
                 headers=headers,
                 allow_redirects=False,
-                timeout=prepared.timeout,
                 ssl=prepared.ssl_context,
-            ) as response:
+            )
+            try:
                 raw = await read_capped(response, settings.max_response_bytes)
-                status = response.status
-                reason = response.reason
-                response_headers = response.headers
+            finally:
+                response.release()
+            status = response.status
+            reason = response.reason
+            response_headers = response.headers
+        except asyncio.CancelledError:
+            if not self._deadlines.expired(deadline):
+                raise
+            return Outcome(
+                ok=False,
+                error_code="timeout",
+                description=f"no complete response within {prepared.timeout:g} s",
+                duration=perf_counter() - started,
+                request_headers=request_headers,
+            )
         except Exception as exc:
             code, description, retryable = classify_exception(exc)
-            if code == "timeout":
-                description = f"no complete response within {prepared.timeout.total} s"
             return Outcome(
                 ok=False,
                 error_code=code,
@@ -261,6 +295,7 @@ class Sender:
                 request_headers=request_headers,
             )
         finally:
+            self._deadlines.end(deadline)
             connections.release()
         duration = perf_counter() - started
         excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
@@ -307,7 +342,7 @@ class Sender:
 
         headers = {"User-Agent": settings.user_agent, "Content-Type": _JSON_CONTENT_TYPE}
         headers.update(endpoint.headers)
-        secret_headers = ["webhook-signature"]
+        secret_headers = []
         static = static_auth_header(target.auth)
         if static is not None:
             headers[static[0]] = static[1]
@@ -337,13 +372,14 @@ class Sender:
                 settings.endpoint_queue_wait,
                 settings.endpoint_stall,
             )
-        signer = (
-            Signer(s.get_secret_value() for s in target.signing_secrets) if target.signing_secrets else None
-        )
+        signer = None
+        if target.signing_secrets:
+            signer = Signer(s.get_secret_value() for s in target.signing_secrets)
+            secret_headers.append("webhook-signature")
         prepared = _Prepared(
             target=weakref.ref(target),
             url=url,
-            timeout=aiohttp.ClientTimeout(total=endpoint.timeout),
+            timeout=endpoint.timeout,
             ssl_context=ssl_context,
             headers=headers,
             secret_headers=tuple(secret_headers),
@@ -370,6 +406,8 @@ class Sender:
 
 def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
     """``headers`` with secrets masked; ``headers`` itself (a per-request copy) when it has none."""
+    if not secret:
+        return headers
     present = [name for name in secret if name in headers]
     if not present:
         return headers
@@ -377,6 +415,10 @@ def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
     for name in present:
         redacted[name] = REDACTED
     return redacted
+
+
+async def _ready(outcome: Outcome) -> Outcome:
+    return outcome
 
 
 def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:

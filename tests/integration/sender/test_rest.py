@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from email.utils import formatdate
 
 import orjson
 import pytest
+from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
 from sender import Message, Sender, Target
@@ -141,6 +143,26 @@ async def test_a_hanging_endpoint_times_out(sender: Sender, receiver: Receiver) 
 
     assert (outcome.ok, outcome.error_code, outcome.retryable) == (False, "timeout", True)
     assert "0.2" in outcome.description
+
+
+async def test_a_timed_out_delivery_hands_its_slot_to_the_next_one(receiver: Receiver) -> None:
+    calls = 0
+
+    async def first_hangs(request: web.Request, body: bytes) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(60)
+        return web.Response(text="ok")
+
+    receiver.handle("/hook", first_hangs)
+    async with Sender(loopback_settings(max_in_flight_per_endpoint=1)) as sender:
+        target = rest(receiver.url(), timeout=0.3)
+        # One slot: the three go one after another on the same worker.
+        outcomes = await asyncio.gather(*(sender.deliver(target, message()) for _ in range(3)))
+
+    assert [o.error_code for o in outcomes] == ["timeout", None, None]
+    assert 0.3 <= outcomes[0].duration < 0.5
 
 
 async def test_a_closed_port_is_a_connect_error(sender: Sender) -> None:

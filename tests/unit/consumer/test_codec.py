@@ -69,3 +69,18 @@ def test_truncated_avro_is_refused() -> None:
     with pytest.raises(InvalidEvent) as err:
         decode_event(value[:20])
     assert err.value.code == "avro_error"
+
+
+def test_avro_with_broken_utf8_or_an_impossible_time_is_refused() -> None:
+    source = _event()
+    value = encode_avro(source)
+    event_id = str(source["event_id"]).encode()
+    with pytest.raises(InvalidEvent) as err:
+        decode_event(value.replace(event_id, b"\xff" + event_id[1:]))
+    assert err.value.code == "avro_error"
+    # event_time is the second field, right after the event id: a huge number of milliseconds.
+    at = value.index(event_id) + len(event_id)
+    huge = value[:at] + b"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01" + value[at + 6 :]
+    with pytest.raises(InvalidEvent, match="cannot be read") as err:
+        decode_event(huge)
+    assert err.value.code == "avro_error"
