@@ -23,6 +23,7 @@ from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigEr
 from .lanes import Job, Lane
 from .oauth import TokenSource
 from .outcome import Message, Outcome
+from .permits import Permits
 from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
 from .signing import Signer
@@ -75,7 +76,7 @@ class Sender:
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
-        self._connections: asyncio.Semaphore | None = None
+        self._connections: Permits | None = None
         self._deadlines = Deadlines()
 
     async def start(self) -> None:
@@ -84,10 +85,8 @@ class Sender:
         settings = self.settings
         # Loading the CA store reads files; keep it off the event loop.
         self._ssl = await asyncio.to_thread(SslContexts, settings.ca_bundle)
-        # The pool's size is enforced by _connections, in turn: aiohttp's own limit lets a
-        # fresh request take a released connection ahead of one that has been waiting for
-        # it, which then starves until its timeout.
-        self._connections = asyncio.Semaphore(settings.pool_size)
+        # The pool's size is enforced by _connections, in turn (see sender/permits.py).
+        self._connections = Permits(settings.pool_size)
         connector = aiohttp.TCPConnector(
             limit=0,
             limit_per_host=0,
@@ -105,8 +104,6 @@ class Sender:
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,
             raise_for_status=False,
-            # Only an excerpt of each answer is kept: asking for it compressed buys nothing.
-            skip_auto_headers=("Accept-Encoding",),
         )
         self._wsdl = WsdlCache(self._session, self._ssl.default, settings.wsdl_timeout)
 
@@ -255,7 +252,9 @@ class Sender:
         settings = self.settings
         request_headers = _redact(headers, prepared.secret_headers)
         # Waiting for a connection does not count against the delivery's timeout.
-        await connections.acquire()
+        waiting = connections.take()
+        if waiting is not None:
+            await connections.wait(waiting)
         deadline = self._deadlines.start(prepared.timeout)
         started = perf_counter()
         try:
@@ -296,7 +295,7 @@ class Sender:
             )
         finally:
             self._deadlines.end(deadline)
-            connections.release()
+            connections.give_back()
         duration = perf_counter() - started
         excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
         fault = prepared.soap.fault(raw) if prepared.soap is not None else None
