@@ -23,6 +23,7 @@ from confluent_kafka import Message as KafkaMessage
 from admin.metrics import Metrics
 from consumer.codec import InvalidEvent, decode_event
 from consumer.intake import Defer, position
+from consumer.pending import Pending
 from consumer.producer import Producer
 from consumer.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
 from consumer.topics import Topics
@@ -81,7 +82,7 @@ class Deliveries:
 
     # -- input topics --------------------------------------------------------------
 
-    def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
+    def handle_input(self, msg: KafkaMessage) -> Pending | Awaitable[None] | None:
         self._consumed.labels(msg.topic() or "").inc()
         try:
             event = decode_event(msg.value())
@@ -92,10 +93,10 @@ class Deliveries:
             return None
         self._matched.inc(len(subscriptions))
         source = position(msg)
-        record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
+        record = _Record(len(subscriptions))
         for subscription in subscriptions:
             self._send(subscription, event, source, 1, None, (), record)
-        return record.done
+        return record
 
     async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
         self._metrics.events_invalid.labels(exc.code).inc()
@@ -112,7 +113,7 @@ class Deliveries:
 
     # -- retry topics ----------------------------------------------------------------
 
-    def handle_retry(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
+    def handle_retry(self, msg: KafkaMessage) -> Pending | Defer | None:
         due = _header(msg, _DUE_HEADER)
         if due is not None and float(due) > time.time():
             return Defer(float(due))
@@ -127,7 +128,7 @@ class Deliveries:
                 record.subscription,
             )
             return None
-        pending = _Record(asyncio.get_running_loop().create_future(), 1)
+        pending = _Record(1)
         self._send(
             subscription,
             record.event,
@@ -137,7 +138,7 @@ class Deliveries:
             record.history,
             pending,
         )
-        return pending.done
+        return pending
 
     # -- one attempt -----------------------------------------------------------------
 
@@ -238,28 +239,26 @@ class Deliveries:
         self._metrics.dead_lettered.labels(record.subscription).inc()
 
 
-class _Record:
-    """One consumed record's deliveries: ``done`` resolves when every one of them is settled."""
+class _Record(Pending):
+    """One consumed record's deliveries: it ends when every one of them is settled."""
 
-    __slots__ = ("done", "left")
+    __slots__ = ("left",)
 
-    def __init__(self, done: asyncio.Future[None], deliveries: int) -> None:
-        self.done = done
+    def __init__(self, deliveries: int) -> None:
+        super().__init__()
         self.left = deliveries
 
     def settle(self) -> None:
         self.left -= 1
-        if self.left == 0 and not self.done.done():
-            self.done.set_result(None)
+        if self.left == 0:
+            self.finish()
 
     def settle_after(self, task: asyncio.Future[None]) -> None:
         if task.cancelled():
-            if not self.done.done():
-                self.done.cancel()
+            self.fail(asyncio.CancelledError())
         elif (exc := task.exception()) is not None:
             # The record stays uncommitted: the intake logs it and it comes again.
-            if not self.done.done():
-                self.done.set_exception(exc)
+            self.fail(exc)
         else:
             self.settle()
 
