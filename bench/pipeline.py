@@ -92,7 +92,11 @@ def ceiling(url: str, events: list[dict[str, Any]]) -> float:
     return asyncio.run(_post_all(url, bodies, SenderSettings().max_in_flight_per_endpoint))
 
 
-def _wait_hits(nginx: Nginx, path: str, n: int, timeout: float) -> list[float]:
+def _wait_hits(nginx: Nginx, path: str, n: int, service: ServiceProcess, timeout: float = 300) -> list[float]:
+    """The arrival times of ``n`` hits on ``path``.
+
+    A stall raises with the service's log: its folder is deleted right after.
+    """
     # Only the hits logged since the last look are scanned: the log holds every round's
     # hits, and scanning it whole every half second took a growing share of a core
     # from the service being measured.
@@ -106,7 +110,7 @@ def _wait_hits(nginx: Nginx, path: str, n: int, timeout: float) -> list[float]:
         if len(hits) >= n:
             return hits
         time.sleep(0.5)
-    raise TimeoutError(f"{path}: only {len(hits)} of {n} arrived")
+    raise TimeoutError(f"{path}: only {len(hits)} of {n} arrived; hookstream's log ends:\n{service.log()}")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -139,7 +143,7 @@ def throughput(bootstrap: str, n: int, rounds: int = 5) -> dict[str, Any]:
             try:
                 assert service.proc is not None
                 rss_start, cpu_start = _rss_mb(service.proc.pid), _cpu_seconds(service.proc.pid)
-                hits = _wait_hits(nginx, path, n, timeout=300)
+                hits = _wait_hits(nginx, path, n, service)
                 cpu = _cpu_seconds(service.proc.pid) - cpu_start
                 rss.append((rss_start, _rss_mb(service.proc.pid)))
             finally:
@@ -260,7 +264,7 @@ def isolation(
             try:
                 hits: list[float] = []
                 for path in healthy_paths:
-                    hits += _wait_hits(nginx, path, n, timeout=300)
+                    hits += _wait_hits(nginx, path, n, service)
             finally:
                 service.stop()
                 hanger.close()

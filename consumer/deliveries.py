@@ -7,7 +7,6 @@ so the intake may then store the record's offset.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -76,7 +75,6 @@ class Deliveries:
         self._matched = metrics.events_matched
         # Labelled children are looked up once per subscription, not once per delivery.
         self._success: dict[str, tuple[Any, Any]] = {}
-        self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
 
@@ -179,10 +177,7 @@ class Deliveries:
                 return
         # What is left must reach Kafka (a retry, the dead-letter topic, the request log)
         # before the record counts as done.
-        task = asyncio.ensure_future(self._after(outcome, attempt))
-        self._producing.add(task)
-        task.add_done_callback(attempt.record.settle_after)
-        task.add_done_callback(self._producing.discard)
+        Pending.of(self._after(outcome, attempt)).then(attempt.record.settled)
 
     async def _after(self, outcome: Outcome, a: _Attempt) -> None:
         subscription, message = a.subscription, a.message
@@ -253,14 +248,13 @@ class _Record(Pending):
         if self.left == 0:
             self.finish()
 
-    def settle_after(self, task: asyncio.Future[None]) -> None:
-        if task.cancelled():
-            self.fail(asyncio.CancelledError())
-        elif (exc := task.exception()) is not None:
-            # The record stays uncommitted: the intake logs it and it comes again.
-            self.fail(exc)
-        else:
+    def settled(self, error: BaseException | None) -> None:
+        """One delivery settled once its retry, dead letter or log record was written, or failed to be."""
+        if error is None:
             self.settle()
+        else:
+            # The record stays uncommitted: the intake logs it and it comes again.
+            self.fail(error)
 
 
 class _Attempt(NamedTuple):

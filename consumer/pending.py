@@ -10,6 +10,9 @@ __all__ = ["Pending"]
 #: Called once with None (the record's fate is durable) or the error that left it undone.
 Then = Callable[[BaseException | None], None]
 
+# The tasks Pending.of() made, until they are done: the event loop itself keeps tasks weakly.
+_RUNNING: set[asyncio.Future[None]] = set()
+
 
 class Pending:
     """Ends once: :meth:`finish` when the record's fate is durable, :meth:`fail` when it is not.
@@ -59,7 +62,7 @@ class Pending:
             callback(error)
 
     def _task_done(self, task: asyncio.Future[None]) -> None:
-        self._task = None
+        _RUNNING.discard(task)
         if task.cancelled():
             self.fail(asyncio.CancelledError())
         elif (error := task.exception()) is not None:
