@@ -7,6 +7,7 @@ so the intake may then store the record's offset.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -22,7 +23,6 @@ from confluent_kafka import Message as KafkaMessage
 from admin.metrics import Metrics
 from consumer.codec import InvalidEvent, decode_event
 from consumer.intake import Defer, position
-from consumer.pending import Pending
 from consumer.producer import Producer
 from consumer.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
 from consumer.topics import Topics
@@ -75,12 +75,13 @@ class Deliveries:
         self._matched = metrics.events_matched
         # Labelled children are looked up once per subscription, not once per delivery.
         self._success: dict[str, tuple[Any, Any]] = {}
+        self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
 
     # -- input topics --------------------------------------------------------------
 
-    def handle_input(self, msg: KafkaMessage) -> Pending | Awaitable[None] | None:
+    def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
         self._consumed.labels(msg.topic() or "").inc()
         try:
             event = decode_event(msg.value())
@@ -91,10 +92,10 @@ class Deliveries:
             return None
         self._matched.inc(len(subscriptions))
         source = position(msg)
-        record = _Record(len(subscriptions))
+        record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
         for subscription in subscriptions:
             self._send(subscription, event, source, 1, None, (), record)
-        return record
+        return record.done
 
     async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
         self._metrics.events_invalid.labels(exc.code).inc()
@@ -111,7 +112,7 @@ class Deliveries:
 
     # -- retry topics ----------------------------------------------------------------
 
-    def handle_retry(self, msg: KafkaMessage) -> Pending | Defer | None:
+    def handle_retry(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
         due = _header(msg, _DUE_HEADER)
         if due is not None and float(due) > time.time():
             return Defer(float(due))
@@ -126,7 +127,7 @@ class Deliveries:
                 record.subscription,
             )
             return None
-        pending = _Record(1)
+        pending = _Record(asyncio.get_running_loop().create_future(), 1)
         self._send(
             subscription,
             record.event,
@@ -136,7 +137,7 @@ class Deliveries:
             record.history,
             pending,
         )
-        return pending
+        return pending.done
 
     # -- one attempt -----------------------------------------------------------------
 
@@ -177,7 +178,10 @@ class Deliveries:
                 return
         # What is left must reach Kafka (a retry, the dead-letter topic, the request log)
         # before the record counts as done.
-        Pending.of(self._after(outcome, attempt)).then(attempt.record.settled)
+        task = asyncio.ensure_future(self._after(outcome, attempt))
+        self._producing.add(task)
+        task.add_done_callback(attempt.record.settle_after)
+        task.add_done_callback(self._producing.discard)
 
     async def _after(self, outcome: Outcome, a: _Attempt) -> None:
         subscription, message = a.subscription, a.message
@@ -234,27 +238,30 @@ class Deliveries:
         self._metrics.dead_lettered.labels(record.subscription).inc()
 
 
-class _Record(Pending):
-    """One consumed record's deliveries: it ends when every one of them is settled."""
+class _Record:
+    """One consumed record's deliveries: ``done`` resolves when every one of them is settled."""
 
-    __slots__ = ("left",)
+    __slots__ = ("done", "left")
 
-    def __init__(self, deliveries: int) -> None:
-        super().__init__()
+    def __init__(self, done: asyncio.Future[None], deliveries: int) -> None:
+        self.done = done
         self.left = deliveries
 
     def settle(self) -> None:
         self.left -= 1
-        if self.left == 0:
-            self.finish()
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(None)
 
-    def settled(self, error: BaseException | None) -> None:
-        """One delivery settled once its retry, dead letter or log record was written, or failed to be."""
-        if error is None:
-            self.settle()
-        else:
+    def settle_after(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled():
+            if not self.done.done():
+                self.done.cancel()
+        elif (exc := task.exception()) is not None:
             # The record stays uncommitted: the intake logs it and it comes again.
-            self.fail(error)
+            if not self.done.done():
+                self.done.set_exception(exc)
+        else:
+            self.settle()
 
 
 class _Attempt(NamedTuple):

@@ -1,9 +1,9 @@
 """The Kafka intake loop shared by the input, retry and dead-letter consumers.
 
 One confluent-kafka consumer, polled without blocking from the event loop, hands
-each record to a handler. A handler either finishes at once or returns a
-:class:`~consumer.pending.Pending` (or an awaitable: a coroutine, run as a task,
-or a future) that ends when the record's fate is durable; offsets are stored by hand, only up to
+each record to a handler. A handler either finishes at once or returns an
+awaitable (a coroutine, run as a task, or a future) that is done when the
+record's fate is durable; offsets are stored by hand, only up to
 the highest contiguous finished offset of each partition (see
 :mod:`consumer.offsets`), and librdkafka's auto-commit sends what is stored.
 
@@ -24,7 +24,6 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.offsets import PartitionOffsets
-from consumer.pending import Pending
 
 __all__ = ["Defer", "Handler", "Intake", "position"]
 
@@ -46,7 +45,7 @@ def position(msg: Message) -> tuple[str, int, int]:
     return topic, partition, offset
 
 
-Handler = Callable[[Message], "Pending | Awaitable[None] | Defer | None"]
+Handler = Callable[[Message], "Awaitable[None] | Defer | None"]
 Key = tuple[str, int]
 
 
@@ -87,7 +86,7 @@ class Intake:
         self._unstored: dict[Key, tuple[PartitionOffsets, int]] = {}
         self._deferred: dict[Key, asyncio.TimerHandle] = {}
         self._deferred_since: dict[Key, float] = {}
-        self._pending: set[Pending] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self._paused_for_load = False
         self._stopping = asyncio.Event()
         self.assigned = False
@@ -104,7 +103,7 @@ class Intake:
         idle = 0.0
         while not self._stopping.is_set():
             self._flush_stored()
-            room = self._max_in_flight - len(self._pending)
+            room = self._max_in_flight - len(self._tasks)
             if room <= 0 and not self._paused_for_load:
                 await self._wait_for_room(loop)
                 continue
@@ -151,14 +150,14 @@ class Intake:
             self._consumer.pause(assignment)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
-        while self._pending and loop.time() < deadline:
+        while self._tasks and loop.time() < deadline:
             self._consumer.consume(self._batch, 0)  # keeps the membership alive; paused, so nothing comes
-            await asyncio.sleep(0.01)
-        if self._pending:
+            await asyncio.wait(set(self._tasks), timeout=0.05)
+        if self._tasks:
             log.warning(
                 "%s: %d deliveries unfinished after %.0fs; they will be redelivered",
                 self.group,
-                len(self._pending),
+                len(self._tasks),
                 grace,
             )
         self._commit_stored()
@@ -189,23 +188,23 @@ class Intake:
             _kind, produced_ms = msg.timestamp()
             self._deferred_since[key] = produced_ms / 1000 if produced_ms > 0 else time.time()
         else:
-            pending = result if isinstance(result, Pending) else Pending.of(result)
             offsets.add(offset, 1)
-            self._pending.add(pending)
-            pending.then(lambda error: self._finished(pending, error, key, offsets, offset))
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(lambda t: self._finished(t, key, offsets, offset))
 
-    def _finished(
-        self, pending: Pending, error: BaseException | None, key: Key, offsets: PartitionOffsets, offset: int
-    ) -> None:
-        self._pending.discard(pending)
-        if error is not None:
+    def _finished(self, task: asyncio.Future[None], key: Key, offsets: PartitionOffsets, offset: int) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
             # The record stays uncommitted and comes again after a restart or rebalance:
             # a handler that cannot finish must never let its offset go.
-            if not isinstance(error, asyncio.CancelledError):
-                log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, error)
+            log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
             return
         self._store(key, offsets, offsets.done(offset))
-        under_way = len(self._pending)
+        under_way = len(self._tasks)
         room = self._room
         if room is not None and not room.done() and under_way <= self._max_in_flight - self._refill:
             room.set_result(None)
@@ -237,7 +236,7 @@ class Intake:
 
     @property
     def in_flight(self) -> int:
-        return len(self._pending)
+        return len(self._tasks)
 
     # -- pausing ---------------------------------------------------------------------
 
