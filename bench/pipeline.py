@@ -16,8 +16,8 @@ import aiohttp
 import orjson
 
 from bench.nginx import Nginx
-from consumer.codec import encode_avro
-from consumer.samples import sample_events
+from consumer.dev.samples import sample_events
+from consumer.wire.codec import encode_avro
 from sender import SenderSettings
 from tests.support.kafka import create_topics, produce, unique_prefix
 from tests.support.service import ServiceProcess, write_subscriptions

@@ -21,11 +21,11 @@ import orjson
 from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
-from consumer.codec import InvalidEvent, decode_event
-from consumer.intake import Defer, position
-from consumer.producer import Producer
-from consumer.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
-from consumer.topics import Topics
+from consumer.kafka.intake import Defer, position
+from consumer.kafka.producer import Producer
+from consumer.kafka.topics import Topics
+from consumer.wire.codec import InvalidEvent, decode_event
+from consumer.wire.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
 from router import Catalog, DomainEvent, Router, Subscription, shape_body
 from sender import Message, Outcome, Sender
 

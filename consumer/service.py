@@ -17,12 +17,12 @@ from datetime import timedelta
 
 from admin.app import build_app, start_admin
 from admin.metrics import Metrics
+from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries
-from consumer.failures import FailureWriter
-from consumer.intake import Intake
-from consumer.producer import Producer
+from consumer.kafka.intake import Intake
+from consumer.kafka.producer import Producer
+from consumer.kafka.topics import Topics, ensure_topics
 from consumer.settings import Settings
-from consumer.topics import Topics, ensure_topics
 from router import Router, load_catalog
 from router.reload import SubscriptionSource
 from sender import Sender

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from consumer.codec import encode_avro
+from consumer.wire.codec import encode_avro
 from tests.integration.test_pipeline import events, subscription
 from tests.support.kafka import committed, create_topics, produce, start_local_kafka, stop_local_kafka
 from tests.support.receiver import Receiver

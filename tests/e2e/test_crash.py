@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from consumer.codec import encode_avro
+from consumer.wire.codec import encode_avro
 from tests.integration.test_pipeline import events, subscription
 from tests.support.kafka import produce
 from tests.support.receiver import Receiver

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from consumer.codec import encode_avro, encode_json
-from consumer.records import decode_delivery
-from consumer.samples import sample_events
+from consumer.dev.samples import sample_events
+from consumer.wire.codec import encode_avro, encode_json
+from consumer.wire.records import decode_delivery
 from tests.support.kafka import committed, create_topics, produce, read_topic, unique_prefix
 from tests.support.receiver import Receiver
 from tests.support.service import ServiceProcess, write_subscriptions

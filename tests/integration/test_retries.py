@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from consumer.codec import encode_avro
-from consumer.records import decode_delivery
+from consumer.wire.codec import encode_avro
+from consumer.wire.records import decode_delivery
 from store import FailedEvent, FailedEventFilter, Store
 from tests.integration.test_pipeline import events, service_factory, subscription
 from tests.support.kafka import ROOT, produce, read_topic

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from consumer.cli.failed import add_store_commands
 from store import FailedEventRecord, Store
-from store.cli import add_store_commands
 from store.models import FailedEventRow
 from tests.integration.store.factories import BASE_TIME, failed_record
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from confluent_kafka import Message
 
 from admin.metrics import Metrics
-from consumer.failures import FailureWriter
-from consumer.records import AttemptEntry, DeliveryRecord, encode_delivery
+from consumer.dead_letters import FailureWriter
+from consumer.wire.records import AttemptEntry, DeliveryRecord, encode_delivery
 from router import DomainEvent
 from store import FailedEventFilter, Store
 

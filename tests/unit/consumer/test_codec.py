@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from consumer.codec import InvalidEvent, decode_event, encode_avro, encode_json
-from consumer.samples import sample_events
+from consumer.dev.samples import sample_events
+from consumer.wire.codec import InvalidEvent, decode_event, encode_avro, encode_json
 
 
 def _event() -> dict[str, object]:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumer.codec import event_schema
-from consumer.flat_avro import FlatRecordReader, UnsupportedSchema
+from consumer.wire.codec import event_schema
+from consumer.wire.flat_avro import FlatRecordReader, UnsupportedSchema
 
 LONGS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 INTS = st.integers(min_value=-(2**31), max_value=2**31 - 1)

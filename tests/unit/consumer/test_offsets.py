@@ -5,7 +5,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumer.offsets import PartitionOffsets
+from consumer.kafka.offsets import PartitionOffsets
 
 
 def test_commit_waits_for_the_earliest_unfinished_offset() -> None:

@@ -9,12 +9,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from consumer.settings import load_settings
-
-if TYPE_CHECKING:
-    from store import Store
 
 __all__ = ["main"]
 
@@ -58,8 +54,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _produce_sample(args: argparse.Namespace) -> int:
     from confluent_kafka import Producer
 
-    from consumer.codec import encode_avro, encode_json
-    from consumer.samples import sample_events
+    from consumer.dev.samples import sample_events
+    from consumer.wire.codec import encode_avro, encode_json
 
     settings = load_settings()
     topic = args.topic or settings.kafka.input_topics[0]
@@ -77,14 +73,14 @@ def _produce_sample(args: argparse.Namespace) -> int:
 
 
 def _demo_receiver(args: argparse.Namespace) -> int:
-    from consumer.demo import serve_demo_receiver
+    from consumer.dev.demo import serve_demo_receiver
 
     asyncio.run(serve_demo_receiver(args.host, args.port))
     return 0
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from consumer.topics import Topics, ensure_topics
+    from consumer.kafka.topics import Topics, ensure_topics
     from router.reload import SubscriptionSource
 
     settings = load_settings()
@@ -138,41 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="create the topics hookstream uses, where missing")
     topics.set_defaults(func=_topics)
 
-    from store.cli import add_store_commands, add_store_options, store_command
+    from consumer.cli.failed import add_failed_commands
 
-    commands = add_store_commands(sub)
-    resend = commands.failed.add_parser("resend", help="resend failed events now (the rule: success closes)")
-    resend.add_argument("ids", type=int, nargs="+", metavar="ID")
-    add_store_options(resend)
-    resend.set_defaults(func=store_command(_failed_resend))
+    add_failed_commands(sub)
     return parser
-
-
-async def _failed_resend(store: Store, args: argparse.Namespace) -> int:
-    from admin.resend import SubscriptionGone, resend
-    from router.reload import SubscriptionSource
-    from sender import Sender
-    from store import StoreError
-
-    settings = load_settings()
-    router = SubscriptionSource(
-        settings.subscriptions, settings.catalog, development=settings.development
-    ).load()
-    failures = 0
-    async with Sender(settings.sender) as sender:
-        for failed_id in args.ids:
-            try:
-                result = await resend(failed_id, store=store, router=router, sender=sender)
-            except (StoreError, SubscriptionGone) as exc:
-                print(f"{failed_id}: not resent: {exc}")
-                failures += 1
-                continue
-            if result.ok:
-                print(f"{failed_id}: delivered (HTTP {result.status}); the failed event is closed")
-            else:
-                failures += 1
-                print(f"{failed_id}: failed again: {result.error_code} {result.description}")
-    return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

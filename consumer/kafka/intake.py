@@ -5,7 +5,7 @@ each record to a handler. A handler either finishes at once or returns an
 awaitable (a coroutine, run as a task, or a future) that is done when the
 record's fate is durable; offsets are stored by hand, only up to
 the highest contiguous finished offset of each partition (see
-:mod:`consumer.offsets`), and librdkafka's auto-commit sends what is stored.
+:mod:`consumer.kafka.offsets`), and librdkafka's auto-commit sends what is stored.
 
 A handler may also answer :class:`Defer`: the record is not due yet. The intake
 then pauses that partition, rewinds it to the record and resumes it when due —
@@ -23,7 +23,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from consumer.offsets import PartitionOffsets
+from consumer.kafka.offsets import PartitionOffsets
 
 __all__ = ["Defer", "Handler", "Intake", "position"]
 

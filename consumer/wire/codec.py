@@ -34,7 +34,7 @@ __all__ = [
     "event_schema",
 ]
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 # Avro single-object encoding: C3 01, the schema's CRC-64-AVRO fingerprint (little-endian), the datum.
 _MAGIC = b"\xc3\x01"

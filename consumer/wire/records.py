@@ -12,7 +12,7 @@ import fastavro
 import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from consumer.codec import SCHEMAS_DIR, event_from_record, event_record
+from consumer.wire.codec import SCHEMAS_DIR, event_from_record, event_record
 from router.event import DomainEvent
 
 __all__ = ["AttemptEntry", "DeliveryRecord", "decode_delivery", "encode_delivery"]

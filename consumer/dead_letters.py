@@ -14,7 +14,7 @@ from typing import Any
 from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
-from consumer.records import DeliveryRecord, decode_delivery
+from consumer.wire.records import DeliveryRecord, decode_delivery
 from store import AttemptRecord, FailedEventRecord, RequestLogRecord, Store
 
 __all__ = ["FailureWriter", "failed_event_record", "request_log_record"]

@@ -1,18 +1,17 @@
-"""The store's commands of the ``hookstream`` entry point.
+"""The failed-events and store commands of ``hookstream``.
 
-``add_store_commands(subparsers)`` registers::
+``add_failed_commands(subparsers)`` registers::
 
     hookstream failed list    [filters] [--limit N] [--cursor C]   open failed events, newest first
     hookstream failed show    ID                                    overview, payload, trial history
+    hookstream failed resend  ID [ID ...]                           now, under the subscription as it is
     hookstream failed delete  ID [ID ...]                           one or many
     hookstream store prune    --older-than 30d                      retention
     hookstream store migrate                                        create or upgrade the schema
 
 Each takes ``--store-url`` (default: $HOOKSTREAM_STORE_URL, else ``sqlite+aiosqlite:///hookstream.db``)
 and ``--json``, and sets ``func``: call ``args.func(args)`` after parsing to get the exit code
-(0 done, 1 not found or the store failed). ``failed resend`` needs the sender and the router, so it
-lives in admin/: add it to the ``failed`` subparsers returned here, with ``add_store_options`` and
-``store_command`` so that it reads its options and reports errors the same way.
+(0 done, 1 not found or the store failed).
 """
 
 from __future__ import annotations
@@ -24,13 +23,14 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from consumer.settings import load_settings
 from store.errors import StoreError
 from store.records import FailedEvent, FailedEventFilter, FailedEventState, FailedEventSummary
 from store.redaction import redact_headers
@@ -38,8 +38,7 @@ from store.repository import DEFAULT_STORE_URL, MAX_PAGE_SIZE, Store
 
 __all__ = [
     "STORE_URL_ENV",
-    "StoreCommands",
-    "add_store_commands",
+    "add_failed_commands",
     "add_store_options",
     "parse_duration",
     "resolve_store_url",
@@ -54,14 +53,6 @@ StoreHandler = Callable[[Store, argparse.Namespace], Awaitable[int]]
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CELL_WIDTH = 48
-
-
-@dataclass(frozen=True)
-class StoreCommands:
-    """The subparsers ``add_store_commands`` created, for other rooms to add commands to."""
-
-    failed: Subparsers[argparse.ArgumentParser]
-    store: Subparsers[argparse.ArgumentParser]
 
 
 # --- options --------------------------------------------------------------------------------------
@@ -130,8 +121,8 @@ def store_command(handler: StoreHandler) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def add_store_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> StoreCommands:
-    """Register ``failed list|show|delete`` and ``store prune|migrate`` on the top-level subparsers."""
+def add_failed_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
+    """Register ``failed list|show|resend|delete`` and ``store prune|migrate`` on the top-level subparsers."""
     failed = subparsers.add_parser("failed", help="browse and clean up failed events").add_subparsers(
         dest="failed_action", required=True
     )
@@ -158,6 +149,11 @@ def add_store_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Store
     add_store_options(show)
     show.set_defaults(func=store_command(_failed_show))
 
+    resend = failed.add_parser("resend", help="resend failed events now (the rule: success closes)")
+    resend.add_argument("ids", type=int, nargs="+", metavar="ID")
+    add_store_options(resend)
+    resend.set_defaults(func=store_command(_failed_resend))
+
     remove = failed.add_parser("delete", help="delete failed events by id")
     remove.add_argument("ids", type=int, nargs="+", metavar="ID")
     add_store_options(remove)
@@ -175,8 +171,6 @@ def add_store_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Store
     migrate = store.add_parser("migrate", help="create or upgrade the store's tables")
     add_store_options(migrate)
     migrate.set_defaults(func=store_command(_store_migrate))
-
-    return StoreCommands(failed=failed, store=store)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -237,6 +231,33 @@ async def _failed_show(store: Store, args: argparse.Namespace) -> int:
     else:
         print(_describe(failed))
     return 0
+
+
+async def _failed_resend(store: Store, args: argparse.Namespace) -> int:
+    from admin.resend import SubscriptionGone, resend
+    from router.reload import SubscriptionSource
+    from sender import Sender
+    from store import StoreError
+
+    settings = load_settings()
+    router = SubscriptionSource(
+        settings.subscriptions, settings.catalog, development=settings.development
+    ).load()
+    failures = 0
+    async with Sender(settings.sender) as sender:
+        for failed_id in args.ids:
+            try:
+                result = await resend(failed_id, store=store, router=router, sender=sender)
+            except (StoreError, SubscriptionGone) as exc:
+                print(f"{failed_id}: not resent: {exc}")
+                failures += 1
+                continue
+            if result.ok:
+                print(f"{failed_id}: delivered (HTTP {result.status}); the failed event is closed")
+            else:
+                failures += 1
+                print(f"{failed_id}: failed again: {result.error_code} {result.description}")
+    return 1 if failures else 0
 
 
 async def _failed_delete(store: Store, args: argparse.Namespace) -> int:

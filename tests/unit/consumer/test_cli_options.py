@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from consumer.cli.failed import parse_duration, resolve_store_url
 from store import Store, UnsupportedStoreUrl
-from store.cli import parse_duration, resolve_store_url
 
 
 @pytest.mark.parametrize(

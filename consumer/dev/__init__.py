@@ -1,0 +1,1 @@
+"""Development tools: sample events and the demo receiver of `make run`."""

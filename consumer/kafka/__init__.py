@@ -1,0 +1,1 @@
+"""Kafka plumbing: the intake loop, offset tracking, the producer and the topics hookstream writes."""

@@ -1,0 +1,1 @@
+"""Wire formats: domain events (Avro single-object or JSON) and delivery records (Avro)."""
