@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from consumer.cli.failed import add_store_commands
+from consumer.cli.failed import add_failed_commands
 from store import FailedEventRecord, Store
 from store.models import FailedEventRow
 from tests.integration.store.factories import BASE_TIME, failed_record
@@ -24,7 +24,7 @@ LIST_HEADER += ["ERROR", "TRIES", "STATE"]
 def hookstream(*argv: str) -> int:
     """What the entry point does with the store's commands: parse, then call ``func``."""
     parser = argparse.ArgumentParser(prog="hookstream")
-    add_store_commands(parser.add_subparsers(dest="command", required=True))
+    add_failed_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     exit_code: int = args.func(args)
     return exit_code
