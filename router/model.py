@@ -7,7 +7,6 @@ https) is checked by :mod:`router.rules`, which needs the catalog.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -15,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from router.catalog import ComponentValue
+from router.durations import DURATION_PATTERN, parse_duration
 from sender.config import Auth, Endpoint, NoAuth, Secret, Target
 
 __all__ = [
@@ -23,39 +23,27 @@ __all__ = [
     "Subscription",
     "SubscriptionsFile",
     "Trigger",
-    "parse_duration",
 ]
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION_TEXT = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$"
 
-
-def parse_duration(value: object) -> object:
-    """``"5m"``, ``"30s"``, ``"1h30m"``, ``"250ms"``, or a number of seconds, as a timedelta.
-
-    Other types are passed on for pydantic to accept (a timedelta) or reject.
-    """
+def _duration(value: object) -> object:
+    """A duration text or a number of seconds as a timedelta; other types are left for pydantic to judge."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=value)
     if isinstance(value, str):
-        if not re.match(_DURATION_TEXT, value):
-            raise ValueError("expected a duration such as 5m, 30s, 1h30m or 250ms, or a number of seconds")
-        return timedelta(
-            seconds=sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(value))
-        )
+        return parse_duration(value)
     return value
 
 
 Duration = Annotated[
     timedelta,
-    BeforeValidator(parse_duration),
+    BeforeValidator(_duration),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": _DURATION_TEXT, "examples": ["5m", "30s", "1h", "250ms"]},
+                {"type": "string", "pattern": DURATION_PATTERN, "examples": ["5m", "30s", "1h", "250ms"]},
                 {"type": "number", "description": "seconds"},
             ]
         }

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -31,6 +30,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from consumer.settings import load_settings
+from router.durations import parse_duration
 from store.errors import StoreError
 from store.records import FailedEvent, FailedEventFilter, FailedEventState, FailedEventSummary
 from store.redaction import redact_headers
@@ -40,7 +40,6 @@ __all__ = [
     "STORE_URL_ENV",
     "add_failed_commands",
     "add_store_options",
-    "parse_duration",
     "resolve_store_url",
     "store_command",
 ]
@@ -50,21 +49,17 @@ STORE_URL_ENV = "HOOKSTREAM_STORE_URL"
 Subparsers = argparse._SubParsersAction
 StoreHandler = Callable[[Store, argparse.Namespace], Awaitable[int]]
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CELL_WIDTH = 48
 
 
 # --- options --------------------------------------------------------------------------------------
 
 
-def parse_duration(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` as a timedelta (for ``--older-than``)."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 30d, 12h, 90m, 45s, 2w)")
-    amount, unit = match.groups()
-    return timedelta(**{_DURATION_UNITS[unit]: float(amount)})
+def _parse_duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parse_time(text: str) -> datetime:
@@ -164,7 +159,7 @@ def add_failed_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None
     )
 
     prune = store.add_parser("prune", help="delete failed events and logged requests older than a retention")
-    prune.add_argument("--older-than", type=parse_duration, required=True, help="e.g. 30d, 12h")
+    prune.add_argument("--older-than", type=_parse_duration, required=True, help="e.g. 30d, 12h")
     add_store_options(prune)
     prune.set_defaults(func=store_command(_store_prune))
 

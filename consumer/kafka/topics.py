@@ -12,18 +12,11 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-__all__ = ["Topics", "delay_name", "ensure_topics"]
+from router.durations import format_duration
+
+__all__ = ["Topics", "ensure_topics"]
 
 log = logging.getLogger(__name__)
-
-
-def delay_name(delay: timedelta) -> str:
-    """``5m``, ``30s``, ``1h``, ``250ms``: the suffix of a retry topic with this delay."""
-    ms = round(delay.total_seconds() * 1000)
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
 
 
 class Topics:
@@ -36,7 +29,7 @@ class Topics:
         self.retry_pattern = f"^{re.escape(prefix)}\\.retry\\..+"
 
     def retry(self, delay: timedelta) -> str:
-        return f"{self.prefix}.retry.{delay_name(delay)}"
+        return f"{self.prefix}.retry.{format_duration(delay)}"
 
 
 def ensure_topics(config: dict[str, Any], names: Iterable[str], *, partitions: int, replication: int) -> None:

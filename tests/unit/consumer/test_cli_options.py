@@ -1,35 +1,13 @@
-"""Option parsing of the store's commands."""
+"""Option parsing of the failed-events and store commands."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 
 import pytest
 
-from consumer.cli.failed import parse_duration, resolve_store_url
+from consumer.cli.failed import resolve_store_url
 from store import Store, UnsupportedStoreUrl
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("30d", timedelta(days=30)),
-        ("12h", timedelta(hours=12)),
-        ("90m", timedelta(minutes=90)),
-        ("45s", timedelta(seconds=45)),
-        ("2w", timedelta(weeks=2)),
-        ("1.5d", timedelta(hours=36)),
-    ],
-)
-def test_durations(text: str, expected: timedelta) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize("text", ["30", "d", "-3d", "30 days", "3y"])
-def test_bad_durations_are_refused(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError):
-        parse_duration(text)
 
 
 def test_store_url_option_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -309,7 +309,7 @@ def test_soap_wsdl_and_oauth_token_urls_need_https_too(
         ("attempts: -1", "subscriptions[0].retry.attempts", "greater than or equal to 0"),
         ("interval: 0", "subscriptions[0].retry.interval", "must be positive"),
         ("interval: -30", "subscriptions[0].retry.interval", "must be positive"),
-        ("interval: 5 minutes", "subscriptions[0].retry.interval", "expected a duration"),
+        ("interval: 5 minutes", "subscriptions[0].retry.interval", "is not a duration such as 5m"),
     ],
 )
 def test_retry_attempts_are_0_to_5_and_the_interval_positive(
