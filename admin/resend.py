@@ -48,37 +48,16 @@ async def resend(
     number = failed.attempt_count + 1
     message = Message(failed.webhook_id, int(time.time()), orjson.loads(failed.request_body), number)
     outcome = await sender.deliver(subscription.target, message)
-    attempt = AttemptRecord(
-        number=number,
-        at=datetime.now(UTC),
-        status=outcome.status,
-        error_code=None if outcome.ok else (outcome.error_code or "error"),
-        error_description=None if outcome.ok else outcome.description,
-        duration_ms=outcome.duration * 1000,
-    )
+    attempt = AttemptRecord.of(number, datetime.now(UTC), outcome)
     if outcome.ok:
         entry = None
         if subscription.log == "all":
-            entry = RequestLogRecord(
-                webhook_id=failed.webhook_id,
-                subscription=failed.subscription,
-                entity=failed.entity,
-                entity_id=failed.entity_id,
-                trigger=failed.trigger,
-                event_id=failed.event_id,
-                url=subscription.target.endpoint.url,
-                status=outcome.status or 200,
-                attempt=number,
-                at=attempt.at,
-                channel=failed.channel,
-                subchannel=failed.subchannel,
-                duration_ms=attempt.duration_ms,
-                request_body=failed.request_body,
-                response_excerpt=outcome.response_excerpt or None,
+            entry = RequestLogRecord.succeeded(
+                failed, attempt, failed.request_body, url=subscription.target.endpoint.url
             )
         await store.resend_succeeded(failed_id, attempt, log=entry)
     else:
-        await store.resend_failed(failed_id, attempt, response_excerpt=outcome.response_excerpt or None)
+        await store.resend_failed(failed_id, attempt)
     if metrics is not None:
         metrics.resends.labels("success" if outcome.ok else "failure").inc()
     return ResendResult(failed_id, outcome.ok, outcome.status, outcome.error_code, outcome.description)

@@ -15,74 +15,11 @@ from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
 from consumer.wire.records import DeliveryRecord, decode_delivery
-from store import AttemptRecord, FailedEventRecord, RequestLogRecord, Store
+from store import FailedEventRecord, RequestLogRecord, Store
 
-__all__ = ["FailureWriter", "failed_event_record", "request_log_record"]
+__all__ = ["FailureWriter"]
 
 log = logging.getLogger(__name__)
-
-
-def _attempts(record: DeliveryRecord) -> list[AttemptRecord]:
-    return [
-        AttemptRecord(
-            number=a.number,
-            at=a.at,
-            status=a.status,
-            error_code=a.error_code,
-            error_description=a.description or None,
-            duration_ms=a.duration_ms,
-        )
-        for a in record.history
-    ]
-
-
-def _identity(record: DeliveryRecord) -> dict[str, Any]:
-    """The fields a failed event and a logged request share: which delivery, of which event, to where."""
-    event = record.event
-    return {
-        "webhook_id": record.webhook_id,
-        "subscription": record.subscription,
-        "entity": event.entity,
-        "entity_id": event.entity_id,
-        "trigger": event.event_type,
-        "event_id": event.event_id,
-        "url": record.url,
-        "channel": None if event.channel is None else str(event.channel),
-        "subchannel": event.subchannel,
-    }
-
-
-def failed_event_record(record: DeliveryRecord) -> FailedEventRecord:
-    last = record.last
-    if last is None:
-        raise ValueError(f"dead-letter record {record.webhook_id} has no attempts")
-    return FailedEventRecord(
-        **_identity(record),
-        request_headers=record.request_headers,
-        request_body=record.request_body,
-        error_code=last.error_code or "error",
-        error_description=last.description,
-        attempts=_attempts(record),
-        first_attempt_at=record.first_attempt_at,
-        last_attempt_at=last.at,
-        response_status=last.status,
-        response_excerpt=last.response_excerpt or None,
-    )
-
-
-def request_log_record(record: DeliveryRecord) -> RequestLogRecord:
-    last = record.last
-    if last is None or last.status is None:
-        raise ValueError(f"request-log record {record.webhook_id} has no successful attempt")
-    return RequestLogRecord(
-        **_identity(record),
-        status=last.status,
-        attempt=last.number,
-        at=last.at,
-        duration_ms=last.duration_ms,
-        request_body=record.request_body,
-        response_excerpt=last.response_excerpt or None,
-    )
 
 
 class FailureWriter:
@@ -104,10 +41,19 @@ class FailureWriter:
         if msg.topic() == self._dlq:
             return self._write_failure(record)
         if msg.topic() == self._log:
-            return self._store.log_request(request_log_record(record))
+            return self._store.log_request(
+                RequestLogRecord.succeeded(record, record.history[-1], record.request_body)
+            )
         return None
 
     async def _write_failure(self, record: DeliveryRecord) -> None:
-        recorded = await self._store.record_failure(failed_event_record(record))
+        failed = FailedEventRecord.exhausted(
+            record,
+            record.history,
+            request_headers=record.request_headers,
+            request_body=record.request_body,
+            first_attempt_at=record.first_attempt_at,
+        )
+        recorded = await self._store.record_failure(failed)
         if recorded.created:  # a redelivered dead-letter record is not stored twice, nor counted twice
             self._metrics.failed_stored.inc()

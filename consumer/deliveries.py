@@ -25,9 +25,10 @@ from consumer.kafka.intake import Defer, position
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
 from consumer.wire.codec import InvalidEvent, decode_event
-from consumer.wire.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
+from consumer.wire.records import DeliveryRecord, decode_delivery, encode_delivery
 from router import Catalog, DomainEvent, Router, Subscription, shape_body
 from sender import Message, Outcome, Sender
+from store import AttemptRecord
 
 __all__ = ["Deliveries", "webhook_id"]
 
@@ -148,7 +149,7 @@ class Deliveries:
         source: tuple[str, int, int],
         attempt: int,
         first_attempt_at: datetime | None,
-        history: tuple[AttemptEntry, ...],
+        history: tuple[AttemptRecord, ...],
         record: _Record,
     ) -> None:
         body = shape_body(event, subscription, self.catalog)
@@ -187,7 +188,7 @@ class Deliveries:
         subscription, message = a.subscription, a.message
         name = subscription.name
         now = datetime.now(UTC)
-        history = (*a.history, _entry(message.attempt, now, outcome))
+        history = (*a.history, AttemptRecord.of(message.attempt, now, outcome))
         record = DeliveryRecord(
             webhook_id=message.webhook_id,
             subscription=name,
@@ -204,7 +205,7 @@ class Deliveries:
             key = record.webhook_id.encode()
             await self._producer.send(self._topics.log, encode_delivery(record), key=key)
             return
-        code = outcome.error_code or "error"
+        code = outcome.error_code or ""
         if outcome.retryable and message.attempt <= subscription.retry.attempts:
             self._metrics.deliveries.labels(name, "retry", code).inc()
             await self._schedule_retry(record, subscription.retry.interval, outcome)
@@ -271,21 +272,9 @@ class _Attempt(NamedTuple):
     event: DomainEvent
     source: tuple[str, int, int]
     first_attempt_at: datetime | None
-    history: tuple[AttemptEntry, ...]
+    history: tuple[AttemptRecord, ...]
     message: Message
     record: _Record
-
-
-def _entry(number: int, at: datetime, outcome: Outcome) -> AttemptEntry:
-    return AttemptEntry(
-        number=number,
-        at=at,
-        status=outcome.status,
-        error_code=outcome.error_code,
-        description=outcome.description,
-        duration_ms=outcome.duration * 1000,
-        response_excerpt=outcome.response_excerpt,
-    )
 
 
 def _origin_headers(record: DeliveryRecord) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ Exceptions raised inside the sender (each becomes an Outcome's error code)::
 """
 
 from .client import Sender
+from .codes import ErrorCode
 from .config import Target
 from .errors import OAuthTokenError, SenderError, SoapBuildError, SsrfBlocked, TargetConfigError
 from .outcome import Message, Outcome
@@ -24,6 +25,7 @@ from .settings import LOOPBACK_NETWORKS, BreakerSettings, SenderSettings
 __all__ = [
     "LOOPBACK_NETWORKS",
     "BreakerSettings",
+    "ErrorCode",
     "Message",
     "OAuthTokenError",
     "Outcome",

@@ -16,7 +16,8 @@ import orjson
 from yarl import URL
 
 from .auth import static_auth_header
-from .classify import classify_exception
+from .classify import classify_exception, classify_response
+from .codes import ErrorCode
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
 from .deadlines import Deadlines
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
@@ -214,9 +215,7 @@ class Sender:
             try:
                 body, soap_headers = prepared.soap.build(message.body)
             except SoapBuildError as exc:
-                return _ready(
-                    Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
-                )
+                return _ready(Outcome(ok=False, error_code=ErrorCode.SOAP_BUILD_ERROR, description=str(exc)))
             headers.update(soap_headers)
         if prepared.signer is not None:
             headers["webhook-signature"] = prepared.signer.sign(message.webhook_id, message.timestamp, body)
@@ -233,7 +232,7 @@ class Sender:
             except OAuthTokenError as exc:
                 return Outcome(
                     ok=False,
-                    error_code="oauth_token_error",
+                    error_code=ErrorCode.OAUTH_TOKEN_ERROR,
                     description=str(exc),
                     request_headers=_redact(headers, prepared.secret_headers),
                 )
@@ -278,19 +277,18 @@ class Sender:
                 raise
             return Outcome(
                 ok=False,
-                error_code="timeout",
+                error_code=ErrorCode.TIMEOUT,
                 description=f"no complete response within {prepared.timeout:g} s",
                 duration=perf_counter() - started,
                 request_headers=request_headers,
             )
         except Exception as exc:
-            code, description, retryable = classify_exception(exc)
+            code, description = classify_exception(exc)
             return Outcome(
                 ok=False,
                 error_code=code,
                 description=description,
                 duration=perf_counter() - started,
-                retryable=retryable,
                 request_headers=request_headers,
             )
         finally:
@@ -307,19 +305,12 @@ class Sender:
                 response_excerpt=excerpt,
                 request_headers=request_headers,
             )
-        if fault is not None:
-            code, description = "soap_fault", fault
-        elif 300 <= status < 400:
-            code = str(status)
-            location = response_headers.get("Location", "?")
-            description = f"HTTP {status} {reason}: redirect to {location} not followed"
-        else:
-            code, description = str(status), f"HTTP {status} {reason}"
+        error_code, description = classify_response(status, reason, response_headers.get("Location"), fault)
         retry_after = parse_retry_after(response_headers.get("Retry-After")) if status in (429, 503) else None
         return Outcome(
             ok=False,
             status=status,
-            error_code=code,
+            error_code=error_code,
             description=description,
             duration=duration,
             retry_after=retry_after,
@@ -427,5 +418,5 @@ def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:
 
 def _refused(exc: Exception) -> Outcome:
     if isinstance(exc, SsrfBlocked):
-        return Outcome(ok=False, error_code="ssrf_blocked", description=str(exc), retryable=False)
-    return Outcome(ok=False, error_code="config_error", description=str(exc), retryable=False)
+        return Outcome(ok=False, error_code=ErrorCode.SSRF_BLOCKED, description=str(exc))
+    return Outcome(ok=False, error_code=ErrorCode.CONFIG_ERROR, description=str(exc))

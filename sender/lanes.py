@@ -25,10 +25,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from .breaker import CircuitBreaker
+from .codes import ErrorCode, counts_against_endpoint
 from .outcome import Message, Outcome
 from .settings import BreakerSettings
 
-__all__ = ["Job", "Lane", "OnDone", "counts_as_failure"]
+__all__ = ["Job", "Lane", "OnDone"]
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +38,9 @@ P = TypeVar("P")
 #: Called once with a job's outcome and its context; never for a job dropped at shutdown.
 OnDone = Callable[[Outcome, Any], None]
 
-# Failures that say the endpoint is unhealthy. A 4xx other than 429 means it is
-# up and answering, so it does not trip the breaker; ssrf_blocked and
-# configuration errors never reach the endpoint at all.
-_UNHEALTHY_CODES = frozenset(
-    {"timeout", "connect_error", "connection_error", "dns_error", "tls_error", "429"}
-)
-
 _CIRCUIT_OPEN = Outcome(
-    ok=False, error_code="circuit_open", description="the endpoint's circuit breaker is open"
+    ok=False, error_code=ErrorCode.CIRCUIT_OPEN, description="the endpoint's circuit breaker is open"
 )
-
-
-def counts_as_failure(error_code: str | None, status: int | None) -> bool:
-    if error_code is None:
-        return False
-    if error_code in _UNHEALTHY_CODES:
-        return True
-    # A 5xx counts only when it is the whole story: a SOAP fault comes with a 500
-    # from a service that is up and answering.
-    return status is not None and status >= 500 and error_code == str(status)
 
 
 class Job(Generic[P]):
@@ -186,10 +170,10 @@ class Lane(Generic[P]):
                 failure: bool | None = None
                 try:
                     outcome = await self._run(job.prepared, job.message)
-                    failure = counts_as_failure(outcome.error_code, outcome.status)
+                    failure = counts_against_endpoint(outcome.error_code, outcome.status)
                 except Exception as exc:  # a fault of hookstream's, not of the delivery
                     log.exception("delivery %s failed inside the sender", job.message.webhook_id)
-                    outcome = Outcome(ok=False, error_code="internal_error", description=repr(exc))
+                    outcome = Outcome(ok=False, error_code=ErrorCode.INTERNAL_ERROR, description=repr(exc))
                 finally:
                     self.in_flight -= 1
                     job.worker = None
@@ -257,4 +241,4 @@ class Lane(Generic[P]):
             description = (
                 f"{self.limit} deliveries to this endpoint stayed under way for {self.queue_wait:g}s"
             )
-        job.settle(Outcome(ok=False, error_code="endpoint_busy", description=description))
+        job.settle(Outcome(ok=False, error_code=ErrorCode.ENDPOINT_BUSY, description=description))

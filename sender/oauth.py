@@ -104,7 +104,7 @@ class TokenSource:
                 status = response.status
                 raw = await read_capped(response, _MAX_TOKEN_RESPONSE)
         except Exception as exc:
-            code, description, _ = classify_exception(exc)
+            code, description = classify_exception(exc)
             raise OAuthTokenError(f"token endpoint {url}: {code}: {description}") from exc
         try:
             payload = orjson.loads(raw)

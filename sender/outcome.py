@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from .codes import is_retryable
+
 __all__ = ["Message", "Outcome"]
 
 
@@ -25,10 +27,8 @@ class Message(NamedTuple):
 class Outcome(NamedTuple):
     """How one delivery attempt ended. The sender never raises for a failed delivery.
 
-    ``error_code`` is the HTTP status as text (``"503"``) or a name such as
-    ``timeout``, ``connect_error``, ``tls_error``, ``ssrf_blocked``,
-    ``oauth_token_error``, ``soap_fault``, ``circuit_open``. ``retryable`` is
-    False where another attempt cannot help (``ssrf_blocked``).
+    ``error_code`` is an :class:`~sender.codes.ErrorCode` or, when the endpoint
+    answered, the HTTP status as text (``"503"``); None on success.
     ``retry_after`` is the receiver's ``Retry-After`` in seconds, if any.
     """
 
@@ -37,7 +37,11 @@ class Outcome(NamedTuple):
     error_code: str | None = None
     description: str = ""
     duration: float = 0.0
-    retryable: bool = True
     retry_after: float | None = None
     response_excerpt: str = ""
     request_headers: Mapping[str, str] = MappingProxyType({})
+
+    @property
+    def retryable(self) -> bool:
+        """False where another attempt cannot help (``ssrf_blocked``, ``config_error`` ...)."""
+        return is_retryable(self.error_code)

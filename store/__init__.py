@@ -13,6 +13,8 @@ from store.errors import (
 )
 from store.records import (
     AttemptRecord,
+    AttemptResult,
+    Delivery,
     FailedEvent,
     FailedEventFilter,
     FailedEventRecord,
@@ -30,7 +32,9 @@ __all__ = [
     "DEFAULT_STORE_URL",
     "MAX_PAGE_SIZE",
     "AttemptRecord",
+    "AttemptResult",
     "DatabaseError",
+    "Delivery",
     "FailedEvent",
     "FailedEventFilter",
     "FailedEventNotFound",

@@ -117,6 +117,7 @@ class AttemptRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_description: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[float | None] = mapped_column(Float)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
 
 
 class RequestLogRow(Base):

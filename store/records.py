@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypedDict, TypeVar
 
 __all__ = [
     "AttemptRecord",
+    "AttemptResult",
+    "Delivery",
     "FailedEvent",
     "FailedEventFilter",
     "FailedEventRecord",
@@ -42,9 +44,53 @@ class FailedEventState(StrEnum):
     """A resend succeeded; kept (until pruned) so its history stays visible."""
 
 
+class AttemptResult(Protocol):
+    """How one attempt went, as the sender reports it (``sender.Outcome``; store imports nothing of ours)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def response_excerpt(self) -> str: ...
+
+
+class Delivery(Protocol):
+    """Which delivery, of which event, to where: what a failed event and a logged request share."""
+
+    @property
+    def webhook_id(self) -> str: ...
+    @property
+    def subscription(self) -> str: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def subchannel(self) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttemptRecord:
-    """One try of one delivery: the original attempts, its retries and every resend."""
+    """One try of one delivery: the original attempts, its retries and every resend.
+
+    The one type of an attempt: the retry and dead-letter records carry these,
+    the store keeps them, the CLI and the API show them.
+    """
 
     number: int
     at: datetime
@@ -54,9 +100,26 @@ class AttemptRecord:
     """None when the attempt succeeded."""
     error_description: str | None = None
     duration_ms: float | None = None
+    response_excerpt: str | None = None
+    """The start of the response body, if one came back."""
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
+
+    @classmethod
+    def of(cls, number: int, at: datetime, result: AttemptResult) -> AttemptRecord:
+        """The attempt the sender reported as ``result``."""
+        if not result.ok and not result.error_code:
+            raise ValueError("a failed attempt needs an error code")
+        return cls(
+            number=number,
+            at=at,
+            status=result.status,
+            error_code=None if result.ok else result.error_code,
+            error_description=None if result.ok else result.description or None,
+            duration_ms=result.duration * 1000,
+            response_excerpt=result.response_excerpt or None,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +154,33 @@ class FailedEventRecord:
             raise ValueError("a failed event needs at least one attempt in its history")
         if self.first_attempt_at > self.last_attempt_at:
             raise ValueError("first_attempt_at is after last_attempt_at")
+
+    @classmethod
+    def exhausted(
+        cls,
+        delivery: Delivery,
+        attempts: Sequence[AttemptRecord],
+        *,
+        request_headers: Mapping[str, str],
+        request_body: str,
+        first_attempt_at: datetime,
+    ) -> FailedEventRecord:
+        """The failed event of ``delivery``, whose last attempt is the last of ``attempts``."""
+        last = attempts[-1] if attempts else None
+        if last is None or last.error_code is None:
+            raise ValueError(f"{delivery.webhook_id} has no failed attempt to record")
+        return cls(
+            **_delivery_fields(delivery),
+            request_headers=request_headers,
+            request_body=request_body,
+            error_code=last.error_code,
+            error_description=last.error_description or "",
+            attempts=attempts,
+            first_attempt_at=first_attempt_at,
+            last_attempt_at=last.at,
+            response_status=last.status,
+            response_excerpt=last.response_excerpt,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +276,52 @@ class RequestLogRecord:
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
+
+    @classmethod
+    def succeeded(
+        cls, delivery: Delivery, attempt: AttemptRecord, request_body: str, *, url: str | None = None
+    ) -> RequestLogRecord:
+        """The log entry of ``delivery``, which ``attempt`` delivered (to ``url`` if it has moved since)."""
+        if attempt.error_code is not None or attempt.status is None:
+            raise ValueError(f"attempt {attempt.number} of {delivery.webhook_id} did not succeed")
+        fields = _delivery_fields(delivery)
+        if url is not None:
+            fields["url"] = url
+        return cls(
+            **fields,
+            status=attempt.status,
+            attempt=attempt.number,
+            at=attempt.at,
+            duration_ms=attempt.duration_ms,
+            request_body=request_body,
+            response_excerpt=attempt.response_excerpt,
+        )
+
+
+class _DeliveryFields(TypedDict):
+    webhook_id: str
+    subscription: str
+    entity: str
+    entity_id: str
+    trigger: str
+    event_id: str
+    url: str
+    channel: str | None
+    subchannel: str | None
+
+
+def _delivery_fields(delivery: Delivery) -> _DeliveryFields:
+    return {
+        "webhook_id": delivery.webhook_id,
+        "subscription": delivery.subscription,
+        "entity": delivery.entity,
+        "entity_id": delivery.entity_id,
+        "trigger": delivery.trigger,
+        "event_id": delivery.event_id,
+        "url": delivery.url,
+        "channel": delivery.channel,
+        "subchannel": delivery.subchannel,
+    }
 
 
 @dataclass(frozen=True, slots=True)

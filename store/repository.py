@@ -124,6 +124,7 @@ def _attempt_from_row(row: AttemptRow) -> AttemptRecord:
         error_code=row.error_code,
         error_description=row.error_description,
         duration_ms=row.duration_ms,
+        response_excerpt=row.response_excerpt,
     )
 
 
@@ -355,9 +356,7 @@ class Store:
             if log is not None:
                 await session.execute(self._insert_new(RequestLogRow), [self._log_values(log)])
 
-    async def resend_failed(
-        self, failed_event_id: int, attempt: AttemptRecord, *, response_excerpt: str | None = None
-    ) -> None:
+    async def resend_failed(self, failed_event_id: int, attempt: AttemptRecord) -> None:
         """A resend failed: the failed event takes the attempt's error and time, and the attempt
         joins its history. ``attempt.error_code`` is required.
 
@@ -374,7 +373,7 @@ class Store:
                     "error_code": attempt.error_code,
                     "error_description": attempt.error_description or "",
                     "response_status": attempt.status,
-                    "response_excerpt": response_excerpt,
+                    "response_excerpt": attempt.response_excerpt,
                 },
             )
 

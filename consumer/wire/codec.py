@@ -20,6 +20,7 @@ import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from router.event import DomainEvent
+from sender.codes import ErrorCode
 
 from .flat_avro import FlatRecordReader
 
@@ -70,7 +71,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class InvalidEvent(ValueError):
     """A record that is not a valid domain event. ``code`` names the kind of fault."""
 
-    def __init__(self, code: str, description: str) -> None:
+    def __init__(self, code: ErrorCode, description: str) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
@@ -88,33 +89,35 @@ def event_schema() -> tuple[dict[str, Any], bytes]:
 
 def decode_event(value: bytes | None) -> DomainEvent:
     if not value:
-        raise InvalidEvent("empty", "the record has no value")
+        raise InvalidEvent(ErrorCode.EMPTY, "the record has no value")
     if value[:2] == _MAGIC:
         return _from_avro(value)
     if value[:1] in (b"{", b"[", b" ", b"\n", b"\t", b"\r"):
         try:
             doc = orjson.loads(value)
         except orjson.JSONDecodeError as exc:
-            raise InvalidEvent("json_error", f"not valid JSON: {exc}") from None
+            raise InvalidEvent(ErrorCode.JSON_ERROR, f"not valid JSON: {exc}") from None
         if not isinstance(doc, dict):
-            raise InvalidEvent("schema_error", "a JSON event must be an object")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "a JSON event must be an object")
         return _from_mapping(doc)
-    raise InvalidEvent("unknown_format", "neither Avro single-object encoding (C3 01) nor a JSON object")
+    raise InvalidEvent(ErrorCode.UNKNOWN_FORMAT, "neither Avro single-object encoding (C3 01) nor JSON")
 
 
 def _from_avro(value: bytes) -> DomainEvent:
     reader, header = _avro_reader()
     if value[:_HEADER_LEN] != header:
-        raise InvalidEvent("unknown_schema", "Avro record written with a schema other than domain_event.avsc")
+        raise InvalidEvent(
+            ErrorCode.UNKNOWN_SCHEMA, "Avro written with a schema other than domain_event.avsc"
+        )
     try:
         values = reader.read(value, _HEADER_LEN)
         values[_TIME] = _EPOCH + timedelta(milliseconds=values[_TIME])
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InvalidEvent("avro_error", f"the Avro datum cannot be read: {exc}") from None
+        raise InvalidEvent(ErrorCode.AVRO_ERROR, f"the Avro datum cannot be read: {exc}") from None
     # The schema has already checked every type: what is left is emptiness and the two JSON strings.
     for index, name in _REQUIRED:
         if not values[index]:
-            raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required and must be a non-empty string")
     values[_DATA] = _json_object(values[_DATA], "data", required=True)
     values[_CONTEXT] = _json_object(values[_CONTEXT], "current_context", required=False)
     return DomainEvent._make(_EVENT_ORDER(values))
@@ -132,15 +135,15 @@ def _avro_reader() -> tuple[FlatRecordReader, bytes]:
 def _json_object(raw: object, name: str, *, required: bool) -> Mapping[str, Any] | None:
     if raw is None:
         if required:
-            raise InvalidEvent("schema_error", f"{name} is required")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required")
         return None
     if isinstance(raw, str):
         try:
             raw = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise InvalidEvent("schema_error", f"{name} is not a JSON object") from None
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is not a JSON object") from None
     if not isinstance(raw, dict):
-        raise InvalidEvent("schema_error", f"{name} must be a JSON object")
+        raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a JSON object")
     return raw
 
 
@@ -153,9 +156,9 @@ def _event_time(raw: object) -> datetime:
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            raise InvalidEvent("schema_error", "event_time is not ISO-8601") from None
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "event_time is not ISO-8601") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise InvalidEvent("schema_error", "event_time is required (ISO-8601 or epoch milliseconds)")
+    raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "event_time is required (ISO-8601 or epoch milliseconds)")
 
 
 def _from_mapping(doc: Mapping[str, Any]) -> DomainEvent:
@@ -163,17 +166,17 @@ def _from_mapping(doc: Mapping[str, Any]) -> DomainEvent:
     for name in _REQUIRED_STRINGS:
         value = doc.get(name)
         if not isinstance(value, str) or not value:
-            raise InvalidEvent("schema_error", f"{name} is required and must be a non-empty string")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required and must be a non-empty string")
         fields[name] = value
     for name in _OPTIONAL_STRINGS:
         value = doc.get(name)
         if value is not None and not isinstance(value, str):
-            raise InvalidEvent("schema_error", f"{name} must be a string")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a string")
         fields[name] = value
     for name in _OPTIONAL_INTS:
         value = doc.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InvalidEvent("schema_error", f"{name} must be an integer")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be an integer")
         fields[name] = value
     data = _json_object(doc.get("data"), "data", required=True)
     assert data is not None

@@ -1,4 +1,9 @@
-"""Delivery records (schemas/delivery.avsc) on the retry, dead-letter and request-log topics."""
+"""Delivery records (schemas/delivery.avsc) on the retry, dead-letter and request-log topics.
+
+Their history is the store's :class:`store.AttemptRecord`; only the Avro field
+names differ (``description`` for ``error_description``), kept for the records
+already on the topics.
+"""
 
 from __future__ import annotations
 
@@ -14,21 +19,11 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from consumer.wire.codec import SCHEMAS_DIR, event_from_record, event_record
 from router.event import DomainEvent
+from store import AttemptRecord
 
-__all__ = ["AttemptEntry", "DeliveryRecord", "decode_delivery", "encode_delivery"]
+__all__ = ["DeliveryRecord", "decode_delivery", "encode_delivery"]
 
 _MAGIC = b"\xc3\x01"
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptEntry:
-    number: int
-    at: datetime
-    status: int | None
-    error_code: str | None
-    description: str
-    duration_ms: float
-    response_excerpt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +37,33 @@ class DeliveryRecord:
     url: str
     request_headers: dict[str, str] = field(default_factory=dict)
     request_body: str = ""
-    history: tuple[AttemptEntry, ...] = ()
+    history: tuple[AttemptRecord, ...] = ()
+
+    # What the store's Delivery asks for: which event, of which subscription, to where.
 
     @property
-    def last(self) -> AttemptEntry | None:
-        return self.history[-1] if self.history else None
+    def entity(self) -> str:
+        return self.event.entity
+
+    @property
+    def entity_id(self) -> str:
+        return self.event.entity_id
+
+    @property
+    def trigger(self) -> str:
+        return self.event.event_type
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id
+
+    @property
+    def channel(self) -> str | None:
+        return None if self.event.channel is None else str(self.event.channel)
+
+    @property
+    def subchannel(self) -> str | None:
+        return self.event.subchannel
 
 
 @cache
@@ -82,9 +99,9 @@ def encode_delivery(record: DeliveryRecord) -> bytes:
                     "at": a.at,
                     "status": a.status,
                     "error_code": a.error_code,
-                    "description": a.description,
-                    "duration_ms": a.duration_ms,
-                    "response_excerpt": a.response_excerpt,
+                    "description": a.error_description or "",
+                    "duration_ms": a.duration_ms or 0.0,
+                    "response_excerpt": a.response_excerpt or "",
                 }
                 for a in record.history
             ],
@@ -111,7 +128,18 @@ def decode_delivery(value: bytes) -> DeliveryRecord:
         url=doc["url"],
         request_headers=dict(doc["request_headers"]),
         request_body=doc["request_body"],
-        history=tuple(AttemptEntry(**{**a, "at": _utc(a["at"])}) for a in doc["history"]),
+        history=tuple(
+            AttemptRecord(
+                number=a["number"],
+                at=_utc(a["at"]),
+                status=a["status"],
+                error_code=a["error_code"],
+                error_description=a["description"] or None,
+                duration_ms=a["duration_ms"],
+                response_excerpt=a["response_excerpt"] or None,
+            )
+            for a in doc["history"]
+        ),
     )
 
 

@@ -240,7 +240,7 @@ async def test_resend_failure_updates_the_error_and_extends_the_history(store: S
         number=4, at=resend_at, status=None, error_code="timeout", error_description="no answer in 30 s"
     )
 
-    await store.resend_failed(failed_id, attempt, response_excerpt=None)
+    await store.resend_failed(failed_id, attempt)
 
     shown = await store.get_failed(failed_id)
     assert shown is not None

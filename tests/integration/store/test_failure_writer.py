@@ -8,9 +8,9 @@ from confluent_kafka import Message
 
 from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
-from consumer.wire.records import AttemptEntry, DeliveryRecord, encode_delivery
+from consumer.wire.records import DeliveryRecord, encode_delivery
 from router import DomainEvent
-from store import FailedEventFilter, Store
+from store import AttemptRecord, FailedEventFilter, Store
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -25,7 +25,17 @@ def dead_letter(offset: int) -> Message:
         source=("events", 0, 7),
         url="https://crm.example.com/hook",
         request_body='{"event_id": "e-1"}',
-        history=(AttemptEntry(1, AT, 503, "503", "HTTP 503 Service Unavailable", 12.0),),
+        history=(
+            AttemptRecord(
+                number=1,
+                at=AT,
+                status=503,
+                error_code="503",
+                error_description="HTTP 503 Service Unavailable",
+                duration_ms=12.0,
+                response_excerpt="try later",
+            ),
+        ),
     )
     return Message(topic="hookstream.dlq", partition=0, offset=offset, value=encode_delivery(record))
 
@@ -42,3 +52,13 @@ async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store
     page = await store.list_failed(FailedEventFilter())
     assert [item.webhook_id for item in page.items] == ["msg_redelivered"]
     assert metrics.registry.get_sample_value("hookstream_failed_events_stored_total") == 1
+    stored = await store.get_failed(page.items[0].id)
+    assert stored is not None
+    (attempt,) = stored.attempts
+    # Each attempt of the trial history keeps its own status, error and response excerpt.
+    assert (attempt.status, attempt.error_code, attempt.error_description, attempt.response_excerpt) == (
+        503,
+        "503",
+        "HTTP 503 Service Unavailable",
+        "try later",
+    )

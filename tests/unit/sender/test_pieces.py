@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from sender.codes import counts_against_endpoint
 from sender.errors import SsrfBlocked
-from sender.lanes import counts_as_failure
 from sender.responses import parse_retry_after
 from sender.signing import Signer
 from sender.ssrf import AddressPolicy
@@ -90,4 +90,4 @@ def test_retry_after(value: str | None, expected: float | None) -> None:
     ],
 )
 def test_what_counts_against_an_endpoint(code: str | None, status: int | None, counts: bool) -> None:
-    assert counts_as_failure(code, status) is counts
+    assert counts_against_endpoint(code, status) is counts
