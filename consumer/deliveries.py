@@ -8,10 +8,8 @@ so the intake may then store the record's offset.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,27 +26,14 @@ from consumer.wire.codec import InvalidEvent, decode_event
 from consumer.wire.records import DeliveryRecord, decode_delivery, encode_delivery
 from router import Catalog, DomainEvent, Router, Subscription, shape_body
 from sender import Message, Outcome, Sender
+from sender.webhook import webhook_id
 from store import AttemptRecord
 
-__all__ = ["Deliveries", "webhook_id"]
+__all__ = ["Deliveries"]
 
 log = logging.getLogger(__name__)
 
-_WEBHOOK_NS = uuid.UUID("5b0c8a4e-2d1f-4c55-9d6e-6f6f6b737472").bytes
 _DUE_HEADER = "hookstream-due"
-
-
-def webhook_id(event_id: str, subscription: str) -> str:
-    """Stable for one event and one subscription, so receivers can drop duplicates across retries.
-
-    It is the UUID v5 of both in hookstream's namespace, built from hashlib
-    directly: ``uuid.uuid5`` costs several times as much, on every delivery.
-    """
-    name = _WEBHOOK_NS + f"{event_id}\x00{subscription}".encode()
-    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return "msg_" + digest.hex()
 
 
 class Deliveries:

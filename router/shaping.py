@@ -1,37 +1,20 @@
-"""The webhook body, as a pure function of the event, the subscription and the catalog."""
+"""What of an event's data a subscription receives; the body around it is sender.webhook.body."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from router.catalog import Catalog
 from router.event import DomainEvent
 from router.model import Subscription
+from sender import webhook
 
-__all__ = ["format_time", "pick_fields", "shape_body"]
+__all__ = ["pick_fields", "shape_body"]
 
 # A path trie: key -> sub-trie, or None for "this whole value".
 _Trie = dict[str, "_Trie | None"]
-
-
-def format_time(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds: ``2026-11-23T10:00:00.123Z``. Naive times are taken as UTC."""
-    tz = moment.tzinfo
-    if tz is not None and tz is not UTC:  # decoded events are in UTC already: no conversion on the hot path
-        moment = moment.astimezone(UTC)
-    # Formatting the fields by hand costs half of isoformat() and its offset suffix.
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        moment.microsecond // 1000,
-    )
 
 
 @lru_cache(maxsize=4096)
@@ -78,7 +61,7 @@ def pick_fields(data: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]
 
 
 def shape_body(event: DomainEvent, subscription: Subscription, catalog: Catalog) -> dict[str, Any]:
-    """The JSON body of the webhook (DESIGN.md, "Webhook request")."""
+    """The webhook body of ``event`` for ``subscription``, its ``data`` trimmed as the subscription says."""
     if subscription.include_complete_data:
         data: Mapping[str, Any] = event.data
     elif subscription.fields:
@@ -86,12 +69,12 @@ def shape_body(event: DomainEvent, subscription: Subscription, catalog: Catalog)
     else:
         entity = catalog.entities.get(event.entity)
         data = pick_fields(event.data, entity.data_fields) if entity is not None else {}
-    return {
-        "event_id": event.event_id,
-        "event_time": format_time(event.event_time),
-        "event_type": event.event_type,
-        "entity": event.entity,
-        "entity_id": event.entity_id,
-        "current_context": event.current_context,
-        "data": data,
-    }
+    return webhook.body(
+        event_id=event.event_id,
+        event_time=event.event_time,
+        event_type=event.event_type,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        current_context=event.current_context,
+        data=data,
+    )

@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from . import webhook
 from .auth import static_auth_header
 from .classify import classify_exception, classify_response
 from .codes import ErrorCode
@@ -27,7 +28,6 @@ from .outcome import Message, Outcome
 from .permits import Permits
 from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
-from .signing import Signer
 from .soap import SoapCall, WsdlCache
 from .ssrf import AddressPolicy, GuardedResolver
 from .tls import SslContexts
@@ -50,7 +50,7 @@ class _Prepared:
     ssl_context: ssl.SSLContext
     headers: dict[str, str]
     secret_headers: tuple[str, ...]
-    signer: Signer | None
+    signer: webhook.Signer | None
     tokens: TokenSource | None
     soap: SoapCall | None
     lane: Lane[_Prepared]
@@ -203,22 +203,16 @@ class Sender:
         not one awaiting it: every resumption of a request passes through each
         coroutine frame above it, and this is the hot path.
         """
-        headers = {
-            **prepared.headers,
-            "webhook-id": message.webhook_id,
-            "webhook-timestamp": str(message.timestamp),
-            "webhook-attempt": str(message.attempt),
-        }
         if prepared.soap is None:
             body = orjson.dumps(message.body)
+            base = prepared.headers
         else:
             try:
                 body, soap_headers = prepared.soap.build(message.body)
             except SoapBuildError as exc:
                 return _ready(Outcome(ok=False, error_code=ErrorCode.SOAP_BUILD_ERROR, description=str(exc)))
-            headers.update(soap_headers)
-        if prepared.signer is not None:
-            headers["webhook-signature"] = prepared.signer.sign(message.webhook_id, message.timestamp, body)
+            base = {**prepared.headers, **soap_headers}
+        headers = webhook.headers(base, message, body, prepared.signer)
         if prepared.tokens is None:
             return self._post(prepared, body, headers)
         return self._post_with_token(prepared, prepared.tokens, body, headers)
@@ -364,8 +358,8 @@ class Sender:
             )
         signer = None
         if target.signing_secrets:
-            signer = Signer(s.get_secret_value() for s in target.signing_secrets)
-            secret_headers.append("webhook-signature")
+            signer = webhook.Signer(s.get_secret_value() for s in target.signing_secrets)
+            secret_headers.append(webhook.SIGNATURE_HEADER)
         prepared = _Prepared(
             target=weakref.ref(target),
             url=url,

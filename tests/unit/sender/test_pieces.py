@@ -9,8 +9,8 @@ from standardwebhooks.webhooks import Webhook
 from sender.codes import counts_against_endpoint
 from sender.errors import SsrfBlocked
 from sender.responses import parse_retry_after
-from sender.signing import Signer
 from sender.ssrf import AddressPolicy
+from sender.webhook import Signer
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from router.shaping import format_time
+from sender.webhook import format_time
 
 MOMENT = datetime(2026, 11, 23, 10, 0, 0, 123_456, tzinfo=UTC)
 
