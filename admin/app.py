@@ -1,4 +1,4 @@
-"""The admin HTTP server: `/metrics`, `/healthz`, `/readyz`, and in the admin role the failed-events API."""
+"""The admin HTTP server: ``/metrics``, ``/healthz`` and ``/readyz``, in every role."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from sender import SenderSettings
+from store import DEFAULT_STORE_URL
 
 __all__ = ["KafkaSettings", "Role", "Settings", "load_settings"]
 
@@ -50,9 +51,6 @@ class KafkaSettings(BaseModel):
         conf.update(extra)
         return conf
 
-    def topic(self, suffix: str) -> str:
-        return f"{self.topic_prefix}.{suffix}"
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -65,7 +63,7 @@ class Settings(BaseSettings):
     subscriptions: Path = ROOT / "config" / "subscriptions"
     catalog: Path = ROOT / "config" / "catalog.yaml"
     development: bool = Field(default=False, description="allow http:// endpoints (never in production)")
-    store_url: str = "sqlite+aiosqlite:///hookstream.db"
+    store_url: str = DEFAULT_STORE_URL
     admin_host: str = "0.0.0.0"  # noqa: S104 - a pod's admin port must be reachable by the kubelet
     admin_port: int = 8080
     grace_period: float = Field(default=25.0, gt=0, description="seconds to finish in-flight work on SIGTERM")

@@ -11,7 +11,6 @@ from router.errors import CatalogError, ConfigIssue, RouterError, SubscriptionEr
 from router.event import DomainEvent
 from router.index import Router
 from router.loader import load_subscriptions
-from router.matching import matches
 from router.model import RetryPolicy, Subscription, Trigger
 from router.shaping import shape_body
 
@@ -28,6 +27,5 @@ __all__ = [
     "Trigger",
     "load_catalog",
     "load_subscriptions",
-    "matches",
     "shape_body",
 ]

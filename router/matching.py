@@ -20,7 +20,7 @@ from router.catalog import Catalog, ComponentValue
 from router.event import DomainEvent
 from router.model import Subscription
 
-__all__ = ["Clause", "compile_subscription", "matches"]
+__all__ = ["Clause", "compile_subscription"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +80,3 @@ def compile_subscription(subscription: Subscription, catalog: Catalog) -> tuple[
             for variant in variants
         )
     return tuple(dict.fromkeys(clauses))
-
-
-def matches(subscription: Subscription, event: DomainEvent, catalog: Catalog) -> bool:
-    """Whether an active subscription wants the event (the reference the router's index must equal)."""
-    return subscription.active and any(
-        clause.accepts(event, catalog) for clause in compile_subscription(subscription, catalog)
-    )

@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router import Catalog, DomainEvent, Router, Subscription, load_catalog, matches, shape_body
+from router import Catalog, DomainEvent, Router, Subscription, load_catalog, shape_body
+from router.matching import compile_subscription
 from router.shaping import pick_fields
 from tests.unit.router.conftest import CATALOG_PATH
 from tests.unit.router.helpers import subscription
@@ -23,6 +24,13 @@ WHATSAPP = ["read", "failed"]
 # Object has the richest triggers: draw it most often.
 ENTITIES = ["Object"] * 6 + sorted(CATALOG.entities)
 STATUS_CHANGE = 2
+
+
+def matches(subscription: Subscription, event: DomainEvent, catalog: Catalog) -> bool:
+    """The reference the router's index must equal: an active subscription and any clause that accepts."""
+    return subscription.active and any(
+        clause.accepts(event, catalog) for clause in compile_subscription(subscription, catalog)
+    )
 
 
 def _values(draw: st.DrawFn, choices: list[Any]) -> list[Any] | None:
