@@ -1,8 +1,20 @@
-"""What happens to a record: decode, route, deliver, and hand failures to a retry or dead-letter topic.
+"""A record's stages after the intake: decode, route, deliver, and send each outcome where it belongs.
 
-Every coroutine here finishes only when its record's fate is durable — delivered,
-or acknowledged by the broker on a retry, dead-letter or invalid-events topic —
-so the intake may then store the record's offset.
+::
+
+    input record ─► decode ─► route ─► deliver, once per matching subscription ─► outcome
+       └─ undecodable ─► <prefix>.invalid
+    retry record ─► due? (else Defer) ─► still subscribed? ─► deliver ─► outcome
+    outcome ─► delivered: done (and <prefix>.log where the subscription logs all)
+            ─► failed, attempts left: <prefix>.retry.<interval>
+            ─► failed, none left: <prefix>.dlq
+
+:class:`Deliveries` is the handler of the input and retry intakes. A handler
+answers ``None`` when the record is finished at once, :class:`Defer` when it is
+not due yet, or an awaitable that is done when the record's fate is durable —
+every delivery it caused delivered, or acknowledged by the broker on a retry,
+dead-letter or invalid-events topic. Only then does the intake commit its offset
+(see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from confluent_kafka import Message as KafkaMessage
@@ -37,7 +49,7 @@ _DUE_HEADER = "hookstream-due"
 
 
 class Deliveries:
-    """The handlers of the input and retry intakes; ``router`` is swapped whole on reload."""
+    """The input and retry stages; ``router`` is swapped whole when the subscriptions change."""
 
     def __init__(
         self,
@@ -65,7 +77,7 @@ class Deliveries:
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
 
-    # -- input topics --------------------------------------------------------------
+    # -- stage 1: an input record becomes deliveries ---------------------------------------
 
     def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
         self._consumed.labels(msg.topic() or "").inc()
@@ -80,7 +92,7 @@ class Deliveries:
         source = position(msg)
         record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
         for subscription in subscriptions:
-            self._send(subscription, event, source, 1, None, (), record)
+            self._deliver(subscription, event, source, 1, None, (), record)
         return record.done
 
     async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
@@ -96,7 +108,7 @@ class Deliveries:
         ]
         await self._producer.send(self._topics.invalid, msg.value() or b"", key=msg.key(), headers=headers)
 
-    # -- retry topics ----------------------------------------------------------------
+    # -- stage 1': a retry record, once due, becomes a delivery --------------------------------
 
     def handle_retry(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
         due = _header(msg, _DUE_HEADER)
@@ -114,7 +126,7 @@ class Deliveries:
             )
             return None
         pending = _Record(asyncio.get_running_loop().create_future(), 1)
-        self._send(
+        self._deliver(
             subscription,
             record.event,
             record.source,
@@ -125,9 +137,9 @@ class Deliveries:
         )
         return pending.done
 
-    # -- one attempt -----------------------------------------------------------------
+    # -- stage 2: one attempt of one delivery ----------------------------------------------
 
-    def _send(
+    def _deliver(
         self,
         subscription: Subscription,
         event: DomainEvent,
@@ -143,13 +155,14 @@ class Deliveries:
         self._sender.submit(
             subscription.target,
             message,
-            self._settled,
-            _Attempt(subscription, event, source, first_attempt_at, history, message, record),
+            _Attempt(self, subscription, event, source, first_attempt_at, history, message, record),
         )
 
-    def _settled(self, outcome: Outcome, attempt: _Attempt) -> None:
+    # -- stage 3: the outcome goes where it belongs ------------------------------------------
+
+    def _settled(self, a: _Attempt, outcome: Outcome) -> None:
         self.in_flight -= 1
-        name = attempt.subscription.name
+        name = a.subscription.name
         children = self._success.get(name)
         if children is None:
             children = self._success[name] = (
@@ -159,21 +172,20 @@ class Deliveries:
         children[1].observe(outcome.duration)
         if outcome.ok:
             children[0].inc()
-            if attempt.subscription.log != "all":
-                attempt.record.settle()
+            if a.subscription.log != "all":
+                a.record.settle()
                 return
         # What is left must reach Kafka (a retry, the dead-letter topic, the request log)
         # before the record counts as done.
-        task = asyncio.ensure_future(self._after(outcome, attempt))
+        task = asyncio.ensure_future(self._write_outcome(a, outcome))
         self._producing.add(task)
-        task.add_done_callback(attempt.record.settle_after)
+        task.add_done_callback(a.record.settle_after)
         task.add_done_callback(self._producing.discard)
 
-    async def _after(self, outcome: Outcome, a: _Attempt) -> None:
+    async def _write_outcome(self, a: _Attempt, outcome: Outcome) -> None:
         subscription, message = a.subscription, a.message
         name = subscription.name
         now = datetime.now(UTC)
-        history = (*a.history, AttemptRecord.of(message.attempt, now, outcome))
         record = DeliveryRecord(
             webhook_id=message.webhook_id,
             subscription=name,
@@ -184,7 +196,7 @@ class Deliveries:
             url=subscription.target.endpoint.url,
             request_headers=dict(outcome.request_headers),
             request_body=orjson.dumps(message.body).decode(),
-            history=history,
+            history=(*a.history, AttemptRecord.of(message.attempt, now, outcome)),
         )
         if outcome.ok:
             key = record.webhook_id.encode()
@@ -250,16 +262,42 @@ class _Record:
             self.settle()
 
 
-class _Attempt(NamedTuple):
-    """What a delivery's outcome is handled with (the sender hands it back)."""
+class _Attempt:
+    """One attempt under way: the sender settles it (a :class:`sender.Waiter`) with its outcome."""
 
-    subscription: Subscription
-    event: DomainEvent
-    source: tuple[str, int, int]
-    first_attempt_at: datetime | None
-    history: tuple[AttemptRecord, ...]
-    message: Message
-    record: _Record
+    __slots__ = (
+        "deliveries",
+        "event",
+        "first_attempt_at",
+        "history",
+        "message",
+        "record",
+        "source",
+        "subscription",
+    )
+
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        subscription: Subscription,
+        event: DomainEvent,
+        source: tuple[str, int, int],
+        first_attempt_at: datetime | None,
+        history: tuple[AttemptRecord, ...],
+        message: Message,
+        record: _Record,
+    ) -> None:
+        self.deliveries = deliveries
+        self.subscription = subscription
+        self.event = event
+        self.source = source
+        self.first_attempt_at = first_attempt_at
+        self.history = history
+        self.message = message
+        self.record = record
+
+    def settle(self, outcome: Outcome) -> None:
+        self.deliveries._settled(self, outcome)
 
 
 def _origin_headers(record: DeliveryRecord) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
@@ -24,7 +24,7 @@ from .deadlines import Deadlines
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
 from .lanes import Job, Lane
 from .oauth import TokenSource
-from .outcome import Message, Outcome
+from .outcome import Message, Outcome, Waiter
 from .permits import Permits
 from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
@@ -150,42 +150,38 @@ class Sender:
         prepared = await self._prepared_for(target)
         if isinstance(prepared, Outcome):
             return prepared
-        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        job = Job(prepared, message, _resolve, done)
+        waiter = _Awaited(asyncio.get_running_loop().create_future())
+        job = Job(prepared, message, waiter)
         prepared.lane.submit(job)
         try:
-            return await done
+            return await waiter.outcome
         except asyncio.CancelledError:
             prepared.lane.abandon(job)
             raise
 
-    def submit(
-        self, target: Target, message: Message, on_done: Callable[[Outcome, C], None], context: C
-    ) -> None:
-        """Deliver ``message``, then call ``on_done(outcome, context)`` on the event loop.
+    def submit(self, target: Target, message: Message, waiter: Waiter) -> None:
+        """Deliver ``message``, then tell ``waiter`` how it went (``waiter.settle(outcome)``).
 
-        ``on_done`` may be called before this returns (an open circuit, a stalled
-        endpoint); it is never called for a delivery dropped by :meth:`close`.
+        The waiter may be settled before this returns (an open circuit, a stalled
+        endpoint); it is never settled for a delivery dropped by :meth:`close`.
         """
         prepared = self._prepared.get(id(target))
         if prepared is not None and prepared.target() is target:
-            prepared.lane.submit(Job(prepared, message, on_done, context))
+            prepared.lane.submit(Job(prepared, message, waiter))
             return
         # A target's first delivery: preparing it may read files or fetch a WSDL.
-        later = self._submit_prepared(target, message, on_done, context)
+        later = self._submit_prepared(target, message, waiter)
         task = asyncio.get_running_loop().create_task(later)
         self._preparing.add(task)
         task.add_done_callback(self._preparing.discard)
 
-    async def _submit_prepared(
-        self, target: Target, message: Message, on_done: Callable[[Outcome, C], None], context: C
-    ) -> None:
+    async def _submit_prepared(self, target: Target, message: Message, waiter: Waiter) -> None:
         prepared = await self._prepared_for(target)
         if isinstance(prepared, Outcome):
             # Settled through a job like any other outcome, so a failing handler is logged the same way.
-            Job(None, message, on_done, context).settle(prepared)
+            Job(None, message, waiter).settle(prepared)
         else:
-            prepared.lane.submit(Job(prepared, message, on_done, context))
+            prepared.lane.submit(Job(prepared, message, waiter))
 
     async def _prepared_for(self, target: Target) -> _Prepared | Outcome:
         prepared = self._prepared.get(id(target))
@@ -405,9 +401,17 @@ async def _ready(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:
-    if not done.done():
-        done.set_result(outcome)
+class _Awaited:
+    """The waiter of :meth:`Sender.deliver`: a future its caller awaits."""
+
+    __slots__ = ("outcome",)
+
+    def __init__(self, outcome: asyncio.Future[Outcome]) -> None:
+        self.outcome = outcome
+
+    def settle(self, outcome: Outcome) -> None:
+        if not self.outcome.done():
+            self.outcome.set_result(outcome)
 
 
 def _refused(exc: Exception) -> Outcome:

@@ -22,21 +22,18 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from .breaker import CircuitBreaker
 from .codes import ErrorCode, counts_against_endpoint
-from .outcome import Message, Outcome
+from .outcome import Message, Outcome, Waiter
 from .settings import BreakerSettings
 
-__all__ = ["Job", "Lane", "OnDone"]
+__all__ = ["Job", "Lane"]
 
 log = logging.getLogger(__name__)
 
 P = TypeVar("P")
-
-#: Called once with a job's outcome and its context; never for a job dropped at shutdown.
-OnDone = Callable[[Outcome, Any], None]
 
 _CIRCUIT_OPEN = Outcome(
     ok=False, error_code=ErrorCode.CIRCUIT_OPEN, description="the endpoint's circuit breaker is open"
@@ -46,23 +43,22 @@ _CIRCUIT_OPEN = Outcome(
 class Job(Generic[P]):
     """One delivery in a lane: what to send, and whom to tell how it went."""
 
-    __slots__ = ("context", "deadline", "message", "on_done", "permit", "prepared", "worker")
+    __slots__ = ("deadline", "message", "permit", "prepared", "waiter", "worker")
 
-    def __init__(self, prepared: P, message: Message, on_done: OnDone, context: Any) -> None:
+    def __init__(self, prepared: P, message: Message, waiter: Waiter) -> None:
         self.prepared = prepared
         self.message = message
-        self.on_done: OnDone | None = on_done
-        self.context = context
+        self.waiter: Waiter | None = waiter
         self.permit = 0
         self.deadline = 0.0
         self.worker: asyncio.Task[None] | None = None
 
     def settle(self, outcome: Outcome) -> None:
-        on_done, self.on_done = self.on_done, None
-        if on_done is None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is None:
             return  # abandoned by its caller
         try:
-            on_done(outcome, self.context)
+            waiter.settle(outcome)
         except Exception:
             log.exception("a delivery's outcome handler failed")
 
@@ -133,7 +129,7 @@ class Lane(Generic[P]):
 
     def abandon(self, job: Job[P]) -> None:
         """The caller no longer wants ``job``: drop it from the queue, or cancel its request."""
-        job.on_done = None
+        job.waiter = None
         if job.worker is not None:
             job.worker.cancel()
 
@@ -193,7 +189,7 @@ class Lane(Generic[P]):
         queue = self._queue
         while queue:
             job = queue.popleft()
-            if job.on_done is not None:
+            if job.waiter is not None:
                 return job
             self.breaker.record(job.permit, None)  # abandoned while queued
         return None
@@ -221,14 +217,14 @@ class Lane(Generic[P]):
         assert loop is not None
         now = loop.time()
         stalled = self._stalled(now)
-        while queue and (stalled or queue[0].deadline <= now or queue[0].on_done is None):
+        while queue and (stalled or queue[0].deadline <= now or queue[0].waiter is None):
             self._refuse(queue.popleft(), now, stalled)
         if queue:
             self._sweeper = loop.call_at(self._next_sweep(), self._sweep)
 
     def _refuse(self, job: Job[P], now: float, stalled: bool | None = None) -> None:
         self.breaker.record(job.permit, None)
-        if job.on_done is None:
+        if job.waiter is None:
             return
         if stalled is None:
             stalled = self._stalled(now)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from .codes import is_retryable
 
-__all__ = ["Message", "Outcome"]
+__all__ = ["Message", "Outcome", "Waiter"]
 
 
 # Named tuples, not frozen dataclasses: one of each is built per delivery, and a
@@ -45,3 +45,13 @@ class Outcome(NamedTuple):
     def retryable(self) -> bool:
         """False where another attempt cannot help (``ssrf_blocked``, ``config_error`` ...)."""
         return is_retryable(self.error_code)
+
+
+class Waiter(Protocol):
+    """Whoever waits for a delivery submitted with :meth:`sender.Sender.submit`.
+
+    ``settle`` is called once, on the event loop, with the delivery's outcome;
+    never for a delivery dropped by :meth:`sender.Sender.close`.
+    """
+
+    def settle(self, outcome: Outcome) -> None: ...

@@ -39,9 +39,17 @@ class Settled:
         self.outcomes: dict[str, Outcome] = {}
         self.order: list[str] = []
 
-    def __call__(self, outcome: Outcome, webhook_id: Any) -> None:
-        self.outcomes[webhook_id] = outcome
-        self.order.append(webhook_id)
+    def waiter(self, webhook_id: str) -> _Waiter:
+        return _Waiter(self, webhook_id)
+
+
+class _Waiter:
+    def __init__(self, settled: Settled, webhook_id: str) -> None:
+        self.settled, self.webhook_id = settled, webhook_id
+
+    def settle(self, outcome: Outcome) -> None:
+        self.settled.outcomes[self.webhook_id] = outcome
+        self.settled.order.append(self.webhook_id)
 
 
 _open: list[Lane[None]] = []
@@ -63,7 +71,7 @@ def _lane(
 
 
 def _submit(lane: Lane[None], settled: Settled, webhook_id: str) -> Job[None]:
-    job = Job(None, Message(webhook_id, 0, {}), settled, webhook_id)
+    job = Job(None, Message(webhook_id, 0, {}), settled.waiter(webhook_id))
     lane.submit(job)
     return job
 
@@ -245,10 +253,11 @@ async def test_an_outcome_handler_that_fails_does_not_stop_the_lane() -> None:
     endpoint, settled = Endpoint(), Settled()
     lane = _lane(endpoint, 1)
 
-    def failing(_outcome: Outcome, _context: Any) -> None:
-        raise ValueError("handler bug")
+    class Failing:
+        def settle(self, _outcome: Outcome) -> None:
+            raise ValueError("handler bug")
 
-    lane.submit(Job(None, Message("first", 0, {}), failing, None))
+    lane.submit(Job(None, Message("first", 0, {}), Failing()))
     _submit(lane, settled, "second")
     await _turns()
     endpoint.finish("first")
