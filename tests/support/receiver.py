@@ -108,9 +108,7 @@ class Receiver:
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
         self._loop.run_until_complete(site.start())
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = runner.addresses[0][1]
         self._started.set()
         self._loop.run_forever()
         self._loop.run_until_complete(runner.cleanup())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import pytest
 from aiohttp import web
@@ -21,7 +21,7 @@ def message() -> Message:
     return Message(webhook_id="msg_auth", timestamp=1_700_000_000, body=BODY)
 
 
-def target(url: str, auth: dict[str, object]) -> Target:
+def target(url: str, auth: Mapping[str, object]) -> Target:
     return Target.model_validate({"key": "sub", "endpoint": {"type": "rest", "url": url}, "auth": auth})
 
 

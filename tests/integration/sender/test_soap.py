@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def soap_target(url: str, wsdl: str | None = None, **overrides: object) -> Targe
     return Target(key="soap-sub", endpoint=SoapEndpoint.model_validate(endpoint))
 
 
-def message(body: object = BODY) -> Message:
-    return Message(webhook_id="msg_soap", timestamp=1_700_000_000, body=body)  # type: ignore[arg-type]
+def message(body: Mapping[str, Any] = BODY) -> Message:
+    return Message(webhook_id="msg_soap", timestamp=1_700_000_000, body=body)
 
 
 async def test_soap_11_envelope_reaches_the_service(sender: Sender, soap: SoapService) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ async def mtls_receiver(tls: TlsMaterial) -> AsyncIterator[Receiver]:
         yield r
 
 
-def target(url: str, tls: dict[str, object] | None = None) -> Target:
+def target(url: str, tls: Mapping[str, object] | None = None) -> Target:
     endpoint: dict[str, object] = {"type": "rest", "url": url}
     if tls is not None:
         endpoint["tls"] = tls

@@ -90,9 +90,7 @@ class Receiver:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, 0, ssl_context=self._ssl)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:

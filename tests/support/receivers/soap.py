@@ -50,7 +50,7 @@ class SoapService:
         calls = self.calls
 
         class Customers(ServiceBase):  # type: ignore[misc]
-            @rpc(Unicode, Integer, Unicode, _returns=Unicode)  # type: ignore[misc]
+            @rpc(Unicode, Integer, Unicode, _returns=Unicode)  # type: ignore[untyped-decorator]
             def NotifyCustomer(
                 ctx: Any, customer_id: str | None, status: int | None, note: str | None
             ) -> str:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,9 +15,9 @@ def _event() -> dict[str, object]:
 
 
 @pytest.mark.parametrize("encode", [encode_avro, encode_json])
-def test_round_trip(encode: object) -> None:
+def test_round_trip(encode: Callable[[Mapping[str, Any]], bytes]) -> None:
     source = _event()
-    event = decode_event(encode(source))  # type: ignore[operator]
+    event = decode_event(encode(source))
     assert event.event_id == source["event_id"]
     assert event.entity == "Object"
     assert event.channel == 7

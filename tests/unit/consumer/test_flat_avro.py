@@ -39,6 +39,12 @@ def schemas_and_records(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]
     return {"type": "record", "name": "R", "fields": fields}, record
 
 
+def _parsed(schema: dict[str, Any]) -> dict[str, Any]:
+    parsed = fastavro.parse_schema(schema)
+    assert isinstance(parsed, dict)  # a record schema parses to a dict
+    return parsed
+
+
 def _write(schema: dict[str, Any], record: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     # Logical types are written from their number, so what is read back can be compared as is.
@@ -53,7 +59,7 @@ def _write(schema: dict[str, Any], record: dict[str, Any]) -> bytes:
 @given(schemas_and_records(), st.binary(max_size=3))
 def test_reads_what_fastavro_writes(case: tuple[dict[str, Any], dict[str, Any]], prefix: bytes) -> None:
     schema, record = case
-    reader = FlatRecordReader(fastavro.parse_schema(schema))
+    reader = FlatRecordReader(_parsed(schema))
     values = reader.read(prefix + _write(schema, record), len(prefix))
     assert dict(zip(reader.names, values, strict=True)) == record
 
@@ -64,7 +70,7 @@ def test_a_cut_or_corrupted_datum_raises_value_error_and_nothing_else(
 ) -> None:
     schema, record = case
     datum = bytearray(_write(schema, record))
-    reader = FlatRecordReader(fastavro.parse_schema(schema))
+    reader = FlatRecordReader(_parsed(schema))
     cut = data.draw(st.integers(min_value=0, max_value=len(datum) - 1))
     with pytest.raises(ValueError, match=r"ends in the middle of a number|runs past the end"):
         reader.read(bytes(datum[:cut]))

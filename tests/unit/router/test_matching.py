@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from router import Catalog, Router, SubscriptionError
 from tests.unit.router.helpers import event, subscription
 
 
-def names(router: Router, **kwargs: object) -> list[str]:
+def names(router: Router, **kwargs: Any) -> list[str]:
     entity = str(kwargs.pop("entity", "Object"))
     event_type = str(kwargs.pop("event_type", "OnNewActivity"))
     return [sub.name for sub in router.match(event(entity, event_type, **kwargs))]

@@ -214,9 +214,10 @@ def test_picked_fields_are_part_of_the_data_and_keep_every_path_found(
 @given(
     documents,
     st.sampled_from(sorted(CATALOG.entities)),
-    st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC) | st.none()
-    ),
+    # Naive or UTC: two strategies, because hypothesis's stubs have no overload for bounds together
+    # with a timezone strategy that may give None.
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+    | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
     st.sampled_from(["trimmed", "complete", "fields"]),
     paths,
 )

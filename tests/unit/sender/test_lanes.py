@@ -23,7 +23,8 @@ class Endpoint:
 
     async def run(self, _prepared: None, message: Message) -> Outcome:
         self.started.append(message.webhook_id)
-        gate = self._gates[message.webhook_id] = asyncio.get_running_loop().create_future()
+        gate: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._gates[message.webhook_id] = gate
         try:
             return await gate
         except asyncio.CancelledError:

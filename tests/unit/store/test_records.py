@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -11,8 +12,8 @@ from store import AttemptRecord, FailedEventFilter, FailedEventRecord, PruneResu
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _failed(**overrides: object) -> FailedEventRecord:
-    fields: dict[str, object] = {
+def _failed(**overrides: Any) -> FailedEventRecord:
+    fields: dict[str, Any] = {
         "webhook_id": "msg_1",
         "subscription": "s",
         "entity": "Object",
@@ -29,7 +30,7 @@ def _failed(**overrides: object) -> FailedEventRecord:
         "last_attempt_at": AT,
     }
     fields.update(overrides)
-    return FailedEventRecord(**fields)  # type: ignore[arg-type]
+    return FailedEventRecord(**fields)
 
 
 def test_a_well_formed_failed_event_is_accepted() -> None:
