@@ -36,7 +36,7 @@ from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
 from consumer.wire.codec import InvalidEvent, decode_event
 from consumer.wire.records import DeliveryRecord, decode_delivery, encode_delivery
-from router import Catalog, DomainEvent, Router, Subscription, shape_body
+from router import DomainEvent, Router, Subscription, shape_body
 from sender import Message, Outcome, Sender
 from sender.webhook import webhook_id
 from store import AttemptRecord
@@ -49,13 +49,12 @@ _DUE_HEADER = "hookstream-due"
 
 
 class Deliveries:
-    """The input and retry stages; ``router`` is swapped whole when the subscriptions change."""
+    """The input and retry stages; ``router`` (with its catalog) is swapped whole on a reload."""
 
     def __init__(
         self,
         *,
         router: Router,
-        catalog: Catalog,
         sender: Sender,
         producer: Producer,
         topics: Topics,
@@ -63,7 +62,6 @@ class Deliveries:
         retry_after_cap: float = 3600.0,
     ) -> None:
         self.router = router
-        self.catalog = catalog
         self._sender = sender
         self._producer = producer
         self._topics = topics
@@ -149,7 +147,7 @@ class Deliveries:
         history: tuple[AttemptRecord, ...],
         record: _Record,
     ) -> None:
-        body = shape_body(event, subscription, self.catalog)
+        body = shape_body(event, subscription, self.router.catalog)
         message = Message(webhook_id(event.event_id, subscription.name), int(time.time()), body, attempt)
         self.in_flight += 1
         self._sender.submit(

@@ -23,7 +23,7 @@ from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics, ensure_topics
 from consumer.settings import Settings
-from router import Router, load_catalog
+from router import Router
 from router.reload import SubscriptionSource
 from sender import Sender
 from store import Store
@@ -55,7 +55,6 @@ class Service:
         s = self.settings
         source = SubscriptionSource(s.subscriptions, s.catalog, development=s.development)
         router = source.load()
-        catalog = load_catalog(s.catalog)
         self._count_subscriptions(router)
         names = [self.topics.invalid, self.topics.dlq, self.topics.log]
         if s.kafka.create_input_topics:
@@ -67,7 +66,6 @@ class Service:
         await sender.start()
         deliveries = Deliveries(
             router=router,
-            catalog=catalog,
             sender=sender,
             producer=producer,
             topics=self.topics,

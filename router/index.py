@@ -83,6 +83,9 @@ class Router:
 
     def __init__(self, subscriptions: Sequence[Subscription], catalog: Catalog) -> None:
         self._subscriptions = tuple(subscriptions)
+        # The catalog the subscriptions were checked against is also the one their bodies are
+        # shaped with: a reload swaps both at once.
+        self.catalog = catalog
         issues: list[ConfigIssue] = []
         self._by_name: dict[str, Subscription] = {}
         for index, sub in enumerate(self._subscriptions):

@@ -208,3 +208,32 @@ def test_a_hanging_endpoint_does_not_hold_back_the_events_of_a_healthy_one(
     records = [decode_delivery(r.value()) for r in retries]
     assert len(records) == n - 4
     assert {(r.subscription, r.history[-1].error_code) for r in records} == {("hanging", "endpoint_busy")}
+
+
+def test_a_catalog_reload_changes_the_shaping_of_the_next_events(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "catalog.yaml"
+    original = (Path(__file__).resolve().parents[2] / "config" / "catalog.yaml").read_text()
+    catalog.write_text(original)
+    service = service_factory(
+        [subscription("objects", receiver.url("/objects"))],
+        HOOKSTREAM_CATALOG=str(catalog),
+        HOOKSTREAM_RELOAD_INTERVAL="0.2",
+    ).start()
+    produce(kafka_bootstrap, service.input_topic, [encode_json(e) for e in events(1)])
+    assert receiver.wait_for(lambda: len(receiver.requests("/objects")) == 1, timeout=30)
+    assert "tags" not in receiver.requests("/objects")[0].body["data"]
+
+    catalog.write_text(original.replace("assigned_user_id, created, modified]", "assigned_user_id, tags]", 1))
+    deadline = time.monotonic() + 20
+    while service.metric("hookstream_config_reloads_total", result="applied") < 1:
+        assert time.monotonic() < deadline, service.log()
+        time.sleep(0.1)
+    produce(kafka_bootstrap, service.input_topic, [encode_json(e) for e in events(1)])
+
+    assert receiver.wait_for(lambda: len(receiver.requests("/objects")) == 2, timeout=30)
+    data = receiver.requests("/objects")[1].body["data"]
+    # The reloaded catalog's fields, not the ones the process started with.
+    assert data["tags"] == ["vip", "sample"]
+    assert "created" not in data
