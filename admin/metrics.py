@@ -210,6 +210,12 @@ class Metrics:
         self.failed_stored = Counter(
             "hookstream_failed_events_stored", "Failed events written to the store (each once)", registry=r
         )
+        self.store_available = Gauge(
+            "hookstream_store_available",
+            "1 while the failed-events store answers, 0 while it does not",
+            registry=r,
+        )
+        self.store_available.set(1)
         self.failed_open = Gauge(
             "hookstream_failed_events_open", "Open failed events in the store", registry=r
         )

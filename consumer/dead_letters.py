@@ -2,49 +2,78 @@
 
 A record's offset is stored only after its row is written, so a crash between
 the two writes it again — harmlessly, since the store is idempotent on the
-webhook id.
+webhook id. While the database is unreachable, each write is tried again with a
+growing pause (the intake stops taking more once its in-flight limit is
+reached) and :attr:`FailureWriter.trouble` tells ``/readyz``; deliveries go on.
+A record hookstream did not write is set aside on the invalid-events topic.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
-from consumer.wire.records import DeliveryRecord, decode_delivery
-from store import FailedEventRecord, RequestLogRecord, Store
+from consumer.kafka.producer import Producer
+from consumer.kafka.topics import Topics
+from consumer.quarantine import set_aside
+from consumer.wire.errors import InvalidRecord
+from consumer.wire.records import DeliveryRecord, delivery_of
+from sender import ErrorCode
+from store import DatabaseError, FailedEventRecord, RequestLogRecord, Store
 
 __all__ = ["FailureWriter"]
 
 log = logging.getLogger(__name__)
 
+_BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
+
 
 class FailureWriter:
     """Handler of the dead-letter intake (``<prefix>.dlq`` and ``<prefix>.log``)."""
 
-    def __init__(self, store: Store, metrics: Metrics, *, dlq_topic: str, log_topic: str) -> None:
+    def __init__(self, store: Store, metrics: Metrics, producer: Producer, topics: Topics) -> None:
         self._store = store
         self._metrics = metrics
-        self._dlq = dlq_topic
-        self._log = log_topic
+        self._producer = producer
+        self._topics = topics
+        self.trouble: str | None = None
+        """Why the store cannot be written right now, or None."""
 
-    def handle(self, msg: KafkaMessage) -> Coroutine[Any, Any, None] | None:
-        try:
-            record = decode_delivery(msg.value() or b"")
-        except ValueError as exc:
-            # Only hookstream writes these topics; a foreign record is skipped, loudly, rather than stall.
-            log.error("skipping a record on %s that is not a delivery record: %s", msg.topic(), exc)
-            return None
-        if msg.topic() == self._dlq:
-            return self._write_failure(record)
-        if msg.topic() == self._log:
-            return self._store.log_request(
-                RequestLogRecord.succeeded(record, record.history[-1], record.request_body)
-            )
+    def handle(self, msg: KafkaMessage) -> Awaitable[None] | None:
+        record = delivery_of(msg.value())
+        if msg.topic() == self._topics.dlq:
+            return self._until_written(lambda: self._write_failure(record))
+        if msg.topic() == self._topics.log:
+            entry = RequestLogRecord.succeeded(record, record.history[-1], record.request_body)
+            return self._until_written(lambda: self._store.log_request(entry))
         return None
+
+    async def quarantine(self, msg: KafkaMessage, error: Exception) -> None:
+        code = error.code if isinstance(error, InvalidRecord) else ErrorCode.INTERNAL_ERROR
+        self._metrics.events_invalid.labels(code).inc()
+        await set_aside(self._producer, self._topics.invalid, msg, code, f"{type(error).__name__}: {error}")
+
+    async def _until_written(self, write: Callable[[], Awaitable[None]]) -> None:
+        pause = _BACKOFF_START
+        while True:
+            try:
+                await write()
+            except DatabaseError as exc:
+                self.trouble = f"the failed-events store is unavailable: {exc}"
+                self._metrics.store_available.set(0)
+                log.warning("%s; trying again in %.1fs", self.trouble, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _BACKOFF_MAX)
+            else:
+                if self.trouble is not None:
+                    self.trouble = None
+                    self._metrics.store_available.set(1)
+                    log.info("the failed-events store is available again")
+                return
 
     async def _write_failure(self, record: DeliveryRecord) -> None:
         failed = FailedEventRecord.exhausted(

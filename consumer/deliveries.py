@@ -3,18 +3,23 @@
 ::
 
     input record ─► decode ─► route ─► deliver, once per matching subscription ─► outcome
-       └─ undecodable ─► <prefix>.invalid
+       └─ not a valid event ─► <prefix>.invalid
     retry record ─► due? (else Defer) ─► still subscribed? ─► deliver ─► outcome
+       └─ subscription suspended ─► <prefix>.dlq (subscription_suspended)
     outcome ─► delivered: done (and <prefix>.log where the subscription logs all)
-            ─► failed, attempts left: <prefix>.retry.<interval>
+            ─► never sent (endpoint busy, circuit open): <prefix>.retry.<lowest rung>, same attempt
+            ─► failed, attempts left: <prefix>.retry.<rung> (consumer/retries.py)
             ─► failed, none left: <prefix>.dlq
 
-:class:`Deliveries` is the handler of the input and retry intakes. A handler
+:class:`InputStage` and :class:`RetryStage` are the handlers of the input and
+retry intakes; both hand their deliveries to :class:`Deliveries`. A handler
 answers ``None`` when the record is finished at once, :class:`Defer` when it is
 not due yet, or an awaitable that is done when the record's fate is durable —
 every delivery it caused delivered, or acknowledged by the broker on a retry,
 dead-letter or invalid-events topic. Only then does the intake commit its offset
-(see ``docs/architecture.md``).
+(see ``docs/architecture.md``). Whatever a handler raises goes to its
+``quarantine``: the invalid-events topic for what cannot be read, the
+dead-letter topic for a delivery.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,112 +37,54 @@ from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
 from consumer.kafka.intake import Defer, position
-from consumer.kafka.producer import Producer
+from consumer.kafka.producer import Producer, RecordTooLarge
 from consumer.kafka.topics import Topics
+from consumer.quarantine import EXCERPT_BYTES, set_aside, truncation_headers
+from consumer.retries import MAX_DEFERRALS, NEVER_SENT, RetryLadder
 from consumer.wire.codec import InvalidEvent, decode_event
-from consumer.wire.records import DeliveryRecord, decode_delivery, encode_delivery
+from consumer.wire.errors import InvalidRecord
+from consumer.wire.records import DeliveryRecord, delivery_of, encode_delivery
 from router import DomainEvent, Router, Subscription, shape_body
-from sender import Message, Outcome, Sender
+from sender import ErrorCode, Message, Outcome, Sender
 from sender.webhook import webhook_id
 from store import AttemptRecord
 
-__all__ = ["Deliveries"]
+__all__ = ["Deliveries", "InputStage", "RetryStage"]
 
 log = logging.getLogger(__name__)
 
 _DUE_HEADER = "hookstream-due"
+_DEFERRALS_HEADER = "hookstream-deferrals"
 
 
 class Deliveries:
-    """The input and retry stages; ``router`` (with its catalog) is swapped whole on a reload."""
+    """One attempt of a delivery, and where its outcome goes; ``router`` and ``ladder`` change on reload."""
 
     def __init__(
         self,
         *,
         router: Router,
+        ladder: RetryLadder,
         sender: Sender,
         producer: Producer,
         topics: Topics,
         metrics: Metrics,
-        retry_after_cap: float = 3600.0,
     ) -> None:
         self.router = router
+        self.ladder = ladder
         self._sender = sender
-        self._producer = producer
-        self._topics = topics
-        self._metrics = metrics
-        self._retry_after_cap = retry_after_cap
-        self._consumed = metrics.events_consumed
-        self._matched = metrics.events_matched
+        self.producer = producer
+        self.topics = topics
+        self.metrics = metrics
         # Labelled children are looked up once per subscription, not once per delivery.
         self._success: dict[str, tuple[Any, Any]] = {}
         self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
         metrics.in_flight.set_function(lambda: self.in_flight)
 
-    # -- stage 1: an input record becomes deliveries ---------------------------------------
+    # -- one attempt of one delivery -------------------------------------------------------
 
-    def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
-        self._consumed.labels(msg.topic() or "").inc()
-        try:
-            event = decode_event(msg.value())
-        except InvalidEvent as exc:
-            return self._invalid(msg, exc)
-        subscriptions = self.router.match(event)
-        if not subscriptions:
-            return None
-        self._matched.inc(len(subscriptions))
-        source = position(msg)
-        record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
-        for subscription in subscriptions:
-            self._deliver(subscription, event, source, 1, None, (), record)
-        return record.done
-
-    async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
-        self._metrics.events_invalid.labels(exc.code).inc()
-        topic, partition, offset = position(msg)
-        log.warning("invalid event at %s[%d]@%d: %s", topic, partition, offset, exc.description)
-        headers = [
-            ("hookstream-error-code", exc.code),
-            ("hookstream-error", exc.description),
-            ("hookstream-source-topic", topic),
-            ("hookstream-source-partition", str(partition)),
-            ("hookstream-source-offset", str(offset)),
-        ]
-        await self._producer.send(self._topics.invalid, msg.value() or b"", key=msg.key(), headers=headers)
-
-    # -- stage 1': a retry record, once due, becomes a delivery --------------------------------
-
-    def handle_retry(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
-        due = _header(msg, _DUE_HEADER)
-        if due is not None and float(due) > time.time():
-            return Defer(float(due))
-        record = decode_delivery(msg.value() or b"")
-        # A retry goes out under the subscription as it is now: its current endpoint and auth.
-        subscription = self.router.get(record.subscription)
-        if subscription is None or not subscription.active:
-            self._metrics.retries_dropped.labels(record.subscription).inc()
-            log.info(
-                "dropped retry of %s: subscription %s is gone or inactive",
-                record.webhook_id,
-                record.subscription,
-            )
-            return None
-        pending = _Record(asyncio.get_running_loop().create_future(), 1)
-        self._deliver(
-            subscription,
-            record.event,
-            record.source,
-            record.attempt,
-            record.first_attempt_at,
-            record.history,
-            pending,
-        )
-        return pending.done
-
-    # -- stage 2: one attempt of one delivery ----------------------------------------------
-
-    def _deliver(
+    def deliver(
         self,
         subscription: Subscription,
         event: DomainEvent,
@@ -146,6 +93,7 @@ class Deliveries:
         first_attempt_at: datetime | None,
         history: tuple[AttemptRecord, ...],
         record: _Record,
+        deferrals: int = 0,
     ) -> None:
         body = shape_body(event, subscription, self.router.catalog)
         message = Message(webhook_id(event.event_id, subscription.name), int(time.time()), body, attempt)
@@ -153,10 +101,12 @@ class Deliveries:
         self._sender.submit(
             subscription.target,
             message,
-            _Attempt(self, subscription, event, source, first_attempt_at, history, message, record),
+            _Attempt(
+                self, subscription, event, source, first_attempt_at, history, message, record, deferrals
+            ),
         )
 
-    # -- stage 3: the outcome goes where it belongs ------------------------------------------
+    # -- the outcome goes where it belongs -------------------------------------------------
 
     def _settled(self, a: _Attempt, outcome: Outcome) -> None:
         self.in_flight -= 1
@@ -164,8 +114,8 @@ class Deliveries:
         children = self._success.get(name)
         if children is None:
             children = self._success[name] = (
-                self._metrics.deliveries.labels(name, "success", ""),
-                self._metrics.delivery_duration.labels(name),
+                self.metrics.deliveries.labels(name, "success", ""),
+                self.metrics.delivery_duration.labels(name),
             )
         children[1].observe(outcome.duration)
         if outcome.ok:
@@ -182,12 +132,12 @@ class Deliveries:
 
     async def _write_outcome(self, a: _Attempt, outcome: Outcome) -> None:
         subscription, message = a.subscription, a.message
-        name = subscription.name
+        name, code = subscription.name, outcome.error_code or ""
         now = datetime.now(UTC)
         record = DeliveryRecord(
             webhook_id=message.webhook_id,
             subscription=name,
-            attempt=message.attempt if outcome.ok else message.attempt + 1,
+            attempt=message.attempt + 1,
             first_attempt_at=a.first_attempt_at or now,
             event=a.event,
             source=a.source,
@@ -197,41 +147,154 @@ class Deliveries:
             history=(*a.history, AttemptRecord.of(message.attempt, now, outcome)),
         )
         if outcome.ok:
-            key = record.webhook_id.encode()
-            await self._producer.send(self._topics.log, encode_delivery(record), key=key)
-            return
-        code = outcome.error_code or ""
-        if outcome.retryable and message.attempt <= subscription.retry.attempts:
-            self._metrics.deliveries.labels(name, "retry", code).inc()
-            await self._schedule_retry(record, subscription.retry.interval, outcome)
+            await self._write(self.topics.log, replace(record, attempt=message.attempt))
+        elif code in NEVER_SENT and a.deferrals < MAX_DEFERRALS:
+            # Nothing reached the endpoint: wait and try the same attempt again.
+            self.metrics.deliveries.labels(name, "deferred", code).inc()
+            unsent = replace(record, attempt=message.attempt, history=a.history)
+            await self.schedule(unsent, self.ladder.lowest, deferrals=a.deferrals + 1)
+        elif outcome.retryable and message.attempt <= subscription.retry.attempts:
+            self.metrics.deliveries.labels(name, "retry", code).inc()
+            rung = self.ladder.rung(subscription.retry.interval, outcome.retry_after)
+            await self.schedule(record, rung)
         else:
-            self._metrics.deliveries.labels(name, "dead_letter", code).inc()
-            await self._dead_letter(record)
+            self.metrics.deliveries.labels(name, "dead_letter", code).inc()
+            await self.dead_letter(record)
 
-    async def _schedule_retry(self, record: DeliveryRecord, interval: timedelta, outcome: Outcome) -> None:
-        delay = interval.total_seconds()
-        if outcome.retry_after is not None:
-            # Retry-After may push the next attempt later, never earlier, and only up to the cap.
-            delay = max(delay, min(outcome.retry_after, self._retry_after_cap))
-        due = time.time() + delay
-        await self._producer.send(
-            self._topics.retry(interval),
-            encode_delivery(record),
-            key=record.webhook_id.encode(),
-            headers=[(_DUE_HEADER, f"{due:.3f}"), *_origin_headers(record)],
-        )
-        self._metrics.retries_scheduled.labels(record.subscription).inc()
+    async def schedule(self, record: DeliveryRecord, rung: timedelta, *, deferrals: int = 0) -> None:
+        """Write ``record`` to the retry topic of ``rung`` (a delay of the ladder), due ``rung`` from now."""
+        due = time.time() + rung.total_seconds()
+        headers = [(_DUE_HEADER, f"{due:.3f}"), (_DEFERRALS_HEADER, str(deferrals)), *_origin_headers(record)]
+        try:
+            await self.producer.send(
+                self.topics.retry(rung),
+                encode_delivery(record),
+                key=record.webhook_id.encode(),
+                headers=headers,
+            )
+        except RecordTooLarge:
+            # Too large to wait on a retry topic: it is kept, cut down, among the dead letters.
+            await self.dead_letter(record)
+            return
+        self.metrics.retries_scheduled.labels(record.subscription).inc()
 
-    async def _dead_letter(self, record: DeliveryRecord) -> None:
+    async def dead_letter(self, record: DeliveryRecord) -> None:
         # The record's attempt field counts the attempts made on the dead-letter topic.
-        final = replace(record, attempt=record.attempt - 1)
-        await self._producer.send(
-            self._topics.dlq,
-            encode_delivery(final),
-            key=record.webhook_id.encode(),
-            headers=_origin_headers(final),
+        final = replace(record, attempt=len(record.history))
+        await self._write(self.topics.dlq, final)
+        self.metrics.dead_lettered.labels(record.subscription).inc()
+
+    async def _write(self, topic: str, record: DeliveryRecord) -> None:
+        """Write a dead-letter or log record; one too large for the topic is kept with its payload cut."""
+        value = encode_delivery(record)
+        key = record.webhook_id.encode()
+        try:
+            await self.producer.send(topic, value, key=key, headers=_origin_headers(record))
+        except RecordTooLarge:
+            cut = replace(
+                record,
+                event=record.event._replace(data={}, current_context=None),
+                request_body=record.request_body[:EXCERPT_BYTES],
+            )
+            headers = _origin_headers(record) + truncation_headers(len(value))
+            await self.producer.send(topic, encode_delivery(cut), key=key, headers=headers)
+
+
+class InputStage:
+    """The handler of the input intake: an event becomes one delivery per matching subscription."""
+
+    def __init__(self, deliveries: Deliveries) -> None:
+        self._deliveries = deliveries
+        self._consumed = deliveries.metrics.events_consumed
+        self._matched = deliveries.metrics.events_matched
+
+    def handle(self, msg: KafkaMessage) -> Awaitable[None] | None:
+        self._consumed.labels(msg.topic() or "").inc()
+        try:
+            event = decode_event(msg.value())
+        except InvalidEvent as exc:
+            return self._set_aside(msg, exc.code, exc.description)
+        deliveries = self._deliveries
+        subscriptions: Sequence[Subscription] = deliveries.router.match(event)
+        if not subscriptions:
+            return None
+        self._matched.inc(len(subscriptions))
+        source = position(msg)
+        record = _Record(asyncio.get_running_loop().create_future(), len(subscriptions))
+        for subscription in subscriptions:
+            deliveries.deliver(subscription, event, source, 1, None, (), record)
+        return record.done
+
+    async def quarantine(self, msg: KafkaMessage, error: Exception) -> None:
+        if isinstance(error, InvalidRecord):
+            await self._set_aside(msg, error.code, error.description)
+        else:
+            await self._set_aside(msg, ErrorCode.INTERNAL_ERROR, f"{type(error).__name__}: {error}")
+
+    async def _set_aside(self, msg: KafkaMessage, code: ErrorCode, description: str) -> None:
+        d = self._deliveries
+        d.metrics.events_invalid.labels(code).inc()
+        topic, partition, offset = position(msg)
+        log.warning("invalid event at %s[%d]@%d: %s", topic, partition, offset, description)
+        await set_aside(d.producer, d.topics.invalid, msg, code, description)
+
+
+class RetryStage:
+    """The handler of the retry intake: a due retry record becomes the delivery's next attempt."""
+
+    def __init__(self, deliveries: Deliveries) -> None:
+        self._deliveries = deliveries
+
+    def handle(self, msg: KafkaMessage) -> Awaitable[None] | Defer | None:
+        due = _header(msg, _DUE_HEADER)
+        if due is not None and float(due) > time.time():
+            return Defer(float(due))
+        record = delivery_of(msg.value())
+        deliveries = self._deliveries
+        # A retry goes out under the subscription as it is now: its current endpoint and auth.
+        subscription = deliveries.router.get(record.subscription)
+        if subscription is None:
+            deliveries.metrics.retries_dropped.labels(record.subscription).inc()
+            log.info(
+                "dropped retry of %s: subscription %s is deleted", record.webhook_id, record.subscription
+            )
+            return None
+        if not subscription.active:
+            # Kept where an operator can resend it once the subscription is resumed.
+            return self._dead_letter(
+                record,
+                ErrorCode.SUBSCRIPTION_SUSPENDED,
+                f"subscription {record.subscription} was suspended when this retry came due",
+            )
+        pending = _Record(asyncio.get_running_loop().create_future(), 1)
+        deliveries.deliver(
+            subscription,
+            record.event,
+            record.source,
+            record.attempt,
+            record.first_attempt_at,
+            record.history,
+            pending,
+            int(_header(msg, _DEFERRALS_HEADER) or 0),
         )
-        self._metrics.dead_lettered.labels(record.subscription).inc()
+        return pending.done
+
+    async def quarantine(self, msg: KafkaMessage, error: Exception) -> None:
+        try:
+            record = delivery_of(msg.value())
+        except InvalidRecord as invalid:
+            d = self._deliveries
+            d.metrics.events_invalid.labels(invalid.code).inc()
+            await set_aside(d.producer, d.topics.invalid, msg, invalid.code, invalid.description)
+            return
+        await self._dead_letter(record, ErrorCode.INTERNAL_ERROR, f"{type(error).__name__}: {error}")
+
+    async def _dead_letter(self, record: DeliveryRecord, code: ErrorCode, description: str) -> None:
+        note = AttemptRecord(
+            number=record.attempt, at=datetime.now(UTC), error_code=code, error_description=description
+        )
+        self._deliveries.metrics.deliveries.labels(record.subscription, "dead_letter", code).inc()
+        await self._deliveries.dead_letter(replace(record, history=(*record.history, note)))
 
 
 class _Record:
@@ -253,7 +316,7 @@ class _Record:
             if not self.done.done():
                 self.done.cancel()
         elif (exc := task.exception()) is not None:
-            # The record stays uncommitted: the intake logs it and it comes again.
+            # The intake sets the record aside (its quarantine): nothing is left pending.
             if not self.done.done():
                 self.done.set_exception(exc)
         else:
@@ -264,6 +327,7 @@ class _Attempt:
     """One attempt under way: the sender settles it (a :class:`sender.Waiter`) with its outcome."""
 
     __slots__ = (
+        "deferrals",
         "deliveries",
         "event",
         "first_attempt_at",
@@ -284,6 +348,7 @@ class _Attempt:
         history: tuple[AttemptRecord, ...],
         message: Message,
         record: _Record,
+        deferrals: int,
     ) -> None:
         self.deliveries = deliveries
         self.subscription = subscription
@@ -293,6 +358,7 @@ class _Attempt:
         self.history = history
         self.message = message
         self.record = record
+        self.deferrals = deferrals
 
     def settle(self, outcome: Outcome) -> None:
         self.deliveries._settled(self, outcome)

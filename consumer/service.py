@@ -18,15 +18,16 @@ from datetime import timedelta
 from admin.app import build_app, start_admin
 from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
-from consumer.deliveries import Deliveries
+from consumer.deliveries import Deliveries, InputStage, RetryStage
 from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics, ensure_topics
+from consumer.retries import RetryLadder
 from consumer.settings import Settings
 from router import Router
 from router.reload import SubscriptionSource
 from sender import Sender
-from store import Store
+from store import Store, StoreError
 
 __all__ = ["Service", "run_service"]
 
@@ -41,15 +42,34 @@ class Service:
         self.intakes: list[Intake] = []
         self._stop = asyncio.Event()
         self._known_topics: set[str] = set()
+        self._producer: Producer | None = None
+        self._writer: FailureWriter | None = None
 
     def stop(self) -> None:
         self._stop.set()
 
     def ready(self) -> tuple[bool, str]:
+        troubles = [
+            trouble
+            for trouble in (
+                self._producer.trouble if self._producer is not None else None,
+                self._writer.trouble if self._writer is not None else None,
+                *(i.trouble for i in self.intakes),
+            )
+            if trouble
+        ]
+        if troubles:
+            return False, "; ".join(troubles)
         if not self.intakes:
             return True, "admin only"
         waiting = [i.group for i in self.intakes if not i.assigned]
         return (not waiting, f"waiting for partitions: {', '.join(waiting)}" if waiting else "consuming")
+
+    def _ladder(self, router: Router) -> RetryLadder:
+        s = self.settings
+        return RetryLadder(
+            (sub.retry.interval for sub in router.subscriptions), s.retry_after_cap, s.retry_ladder
+        )
 
     async def run(self) -> None:
         s = self.settings
@@ -66,19 +86,20 @@ class Service:
         await sender.start()
         deliveries = Deliveries(
             router=router,
+            ladder=self._ladder(router),
             sender=sender,
             producer=producer,
             topics=self.topics,
             metrics=self.metrics,
-            retry_after_cap=s.retry_after_cap,
         )
+        self._producer = producer
         kafka = s.kafka
         if s.role in ("all", "main"):
             self.intakes.append(
                 Intake(
                     kafka.client(**{"group.id": kafka.group_id}),
                     kafka.input_topics,
-                    deliveries.handle_input,
+                    InputStage(deliveries),
                     max_in_flight=s.max_in_flight,
                 )
             )
@@ -89,22 +110,22 @@ class Service:
                         **{"group.id": f"{kafka.group_id}-retry", "topic.metadata.refresh.interval.ms": 5000}
                     ),
                     [self.topics.retry_pattern],
-                    deliveries.handle_retry,
+                    RetryStage(deliveries),
                     max_in_flight=s.max_in_flight,
                 )
             )
         store: Store | None = None
         if s.role in ("all", "dlq", "admin"):
             store = Store(s.store_url)
-            await store.migrate()
         if s.role in ("all", "dlq"):
             assert store is not None
-            writer = FailureWriter(store, self.metrics, dlq_topic=self.topics.dlq, log_topic=self.topics.log)
+            writer = FailureWriter(store, self.metrics, producer, self.topics)
+            self._writer = writer
             self.intakes.append(
                 Intake(
                     kafka.client(**{"group.id": f"{kafka.group_id}-dlq"}),
                     [self.topics.dlq, self.topics.log],
-                    writer.handle,
+                    writer,
                     max_in_flight=256,
                 )
             )
@@ -145,7 +166,7 @@ class Service:
                 await store.close()
 
     async def _ensure(self, names: Iterable[str], router: Router) -> None:
-        wanted = set(names) | {self.topics.retry(sub.retry.interval) for sub in router.subscriptions}
+        wanted = set(names) | {self.topics.retry(rung) for rung in self._ladder(router).rungs}
         missing = wanted - self._known_topics
         if missing:
             k = self.settings.kafka
@@ -162,7 +183,7 @@ class Service:
             if router is not None:
                 # New retry topics first, so that no delivery under the new version finds its topic missing.
                 await self._ensure((), router)
-                deliveries.router = router
+                deliveries.router, deliveries.ladder = router, self._ladder(router)
                 self._count_subscriptions(router)
                 self.metrics.config_reloads.labels("applied").inc()
                 log.info("subscriptions reloaded: %d in force", len(router.subscriptions))
@@ -191,20 +212,35 @@ class Service:
             await asyncio.sleep(5)
 
     async def _maintain(self, store: Store) -> None:
-        """Keep the open failed-events gauge fresh and apply the retention setting."""
+        """Create or upgrade the store's schema, then keep the open failed-events gauge fresh and prune.
+
+        The database may be away for a while: every step is tried again later,
+        and deliveries go on meanwhile (the dead-letter writer waits for it).
+        """
         retention = self.settings.store_retention_days
+        migrated = False
         last_prune = 0.0
         while True:
-            self.metrics.failed_open.set(await store.count_open())
-            if retention is not None and time.monotonic() - last_prune > 3600:
-                pruned = await store.prune(timedelta(days=retention))
-                last_prune = time.monotonic()
-                if pruned.total:
-                    log.info(
-                        "retention: pruned %d failed events and %d logged requests",
-                        pruned.failed_events,
-                        pruned.requests,
-                    )
+            try:
+                if not migrated:
+                    await store.migrate()
+                    migrated = True
+                self.metrics.failed_open.set(await store.count_open())
+                if retention is not None and time.monotonic() - last_prune > 3600:
+                    pruned = await store.prune(timedelta(days=retention))
+                    last_prune = time.monotonic()
+                    if pruned.total:
+                        log.info(
+                            "retention: pruned %d failed events and %d logged requests",
+                            pruned.failed_events,
+                            pruned.requests,
+                        )
+                self.metrics.store_available.set(1)
+            except StoreError as exc:
+                self.metrics.store_available.set(0)
+                log.warning("the failed-events store is unavailable: %s", exc)
+                await asyncio.sleep(5 if not migrated else 30)
+                continue
             await asyncio.sleep(30)
 
     def _count_subscriptions(self, router: Router) -> None:

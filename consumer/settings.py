@@ -18,6 +18,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from consumer.retries import DEFAULT_RUNGS
+from router.model import Duration
 from sender import SenderSettings
 from store import DEFAULT_STORE_URL
 
@@ -72,6 +74,11 @@ class Settings(BaseSettings):
     )
     reload_interval: float = Field(default=2.0, gt=0, description="seconds between subscription file checks")
     retry_after_cap: float = Field(default=3600.0, ge=0, description="longest Retry-After honoured, seconds")
+    retry_ladder: list[Duration] = Field(
+        default_factory=lambda: list(DEFAULT_RUNGS),
+        min_length=1,
+        description="delays of the retry topics, besides each subscription's interval",
+    )
     store_retention_days: float | None = Field(
         default=None, gt=0, description="prune failed events older than this"
     )

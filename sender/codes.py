@@ -48,7 +48,9 @@ class ErrorCode(StrEnum):
     ENDPOINT_BUSY = "endpoint_busy"
     """The endpoint's slots stayed full (or it stalled): the delivery takes the retry path."""
     INTERNAL_ERROR = "internal_error"
-    """A fault inside hookstream while delivering; the delivery takes the retry path."""
+    """A fault inside hookstream while handling the record or delivering it; it is set aside, not lost."""
+    SUBSCRIPTION_SUSPENDED = "subscription_suspended"
+    """A retry came due while its subscription was suspended: stored as a failed event, to resend later."""
     # -- an input record that is not a valid domain event (sent to <prefix>.invalid) -------
     EMPTY = "empty"
     """The record has no value."""
@@ -62,6 +64,8 @@ class ErrorCode(StrEnum):
     """Not valid JSON."""
     SCHEMA_ERROR = "schema_error"
     """A field is missing, of the wrong type or out of range."""
+    NOT_A_DELIVERY_RECORD = "not_a_delivery_record"
+    """A record on a retry, dead-letter or log topic that hookstream did not write."""
 
 
 _NOT_RETRYABLE = frozenset(

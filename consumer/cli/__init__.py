@@ -81,6 +81,7 @@ def _demo_receiver(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from consumer.kafka.topics import Topics, ensure_topics
+    from consumer.retries import RetryLadder
     from router.reload import SubscriptionSource
 
     settings = load_settings()
@@ -90,7 +91,9 @@ def _topics(args: argparse.Namespace) -> int:
         settings.subscriptions, settings.catalog, development=settings.development
     ).load()
     names = {topics.invalid, topics.dlq, topics.log, *k.input_topics}
-    names |= {topics.retry(s.retry.interval) for s in router.subscriptions}
+    intervals = (s.retry.interval for s in router.subscriptions)
+    ladder = RetryLadder(intervals, settings.retry_after_cap, settings.retry_ladder)
+    names |= {topics.retry(rung) for rung in ladder.rungs}
     ensure_topics(k.client(), names, partitions=k.partitions, replication=k.replication_factor)
     print("\n".join(sorted(names)))
     return 0

@@ -17,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.kafka.offsets import PartitionOffsets
 
-__all__ = ["Defer", "Handler", "Intake", "position"]
+__all__ = ["Defer", "Intake", "RecordHandler", "position"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,20 @@ def position(msg: Message) -> tuple[str, int, int]:
     return topic, partition, offset
 
 
-Handler = Callable[[Message], "Awaitable[None] | Defer | None"]
+class RecordHandler(Protocol):
+    """What an intake hands its records to."""
+
+    def handle(self, msg: Message) -> Awaitable[None] | Defer | None:
+        """None: finished. Defer: not due yet. An awaitable: done once the record's fate is durable."""
+        ...
+
+    async def quarantine(self, msg: Message, error: Exception) -> None:
+        """Put ``msg`` somewhere durable and visible, because handling it raised ``error``."""
+        ...
+
+
 Key = tuple[str, int]
+_BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
 
 
 class Intake:
@@ -56,7 +68,7 @@ class Intake:
         self,
         config: dict[str, Any],
         topics: list[str],
-        handler: Handler,
+        handler: RecordHandler,
         *,
         max_in_flight: int = 10_000,
         batch: int = 500,
@@ -90,6 +102,8 @@ class Intake:
         self._paused_for_load = False
         self._stopping = asyncio.Event()
         self.assigned = False
+        self.trouble: str | None = None
+        """Why a record cannot be set aside right now (see the module's docstring), or None."""
 
     # -- the loop --------------------------------------------------------------------
 
@@ -180,7 +194,10 @@ class Intake:
         offsets = self._offsets.get(key)
         if offsets is None:
             offsets = self._offsets[key] = PartitionOffsets()
-        result = self._handler(msg)
+        try:
+            result = self._handler.handle(msg)
+        except Exception as exc:
+            result = self._quarantine(msg, exc)
         if result is None:
             self._store(key, offsets, offsets.add(offset, 0))
         elif isinstance(result, Defer):
@@ -190,19 +207,27 @@ class Intake:
         else:
             offsets.add(offset, 1)
             task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(lambda t: self._finished(t, key, offsets, offset))
+            self._track(task, msg, key, offsets, offset)
 
-    def _finished(self, task: asyncio.Future[None], key: Key, offsets: PartitionOffsets, offset: int) -> None:
+    def _track(
+        self, task: asyncio.Future[None], msg: Message, key: Key, offsets: PartitionOffsets, offset: int
+    ) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._finished(t, msg, key, offsets, offset))
+
+    def _finished(
+        self, task: asyncio.Future[None], msg: Message, key: Key, offsets: PartitionOffsets, offset: int
+    ) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
-            # The record stays uncommitted and comes again after a restart or rebalance:
-            # a handler that cannot finish must never let its offset go.
-            log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
+        if isinstance(exc, Exception):
+            # The offset stays pending while the record is set aside.
+            self._track(asyncio.ensure_future(self._quarantine(msg, exc)), msg, key, offsets, offset)
             return
+        if exc is not None:  # KeyboardInterrupt and the like: not the record's fault, and not ours to keep
+            raise exc
         self._store(key, offsets, offsets.done(offset))
         under_way = len(self._tasks)
         room = self._room
@@ -211,6 +236,23 @@ class Intake:
         if self._paused_for_load and under_way < self._max_in_flight // 2:
             self._paused_for_load = False
             self._resume_all()
+
+    async def _quarantine(self, msg: Message, error: Exception) -> None:
+        topic, partition, offset = position(msg)
+        where = f"{topic}[{partition}]@{offset}"
+        log.error("%s: handling %s raised %r; setting it aside", self.group, where, error)
+        pause = _BACKOFF_START
+        while True:
+            try:
+                await self._handler.quarantine(msg, error)
+            except Exception as exc:
+                self.trouble = f"cannot set {where} aside: {exc}"
+                log.error("%s: %s; trying again in %.1fs", self.group, self.trouble, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _BACKOFF_MAX)
+            else:
+                self.trouble = None
+                return
 
     def _store(self, key: Key, offsets: PartitionOffsets, committable: int | None) -> None:
         # Gathered here and handed to librdkafka once per turn of the loop, not once per record.

@@ -22,6 +22,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 from router.event import DomainEvent
 from sender.codes import ErrorCode
 
+from .errors import InvalidRecord
 from .flat_avro import FlatRecordReader
 
 __all__ = [
@@ -68,13 +69,8 @@ _REQUIRED = tuple((_SCHEMA_ORDER.index(name), name) for name in _REQUIRED_STRING
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(InvalidRecord):
     """A record that is not a valid domain event. ``code`` names the kind of fault."""
-
-    def __init__(self, code: ErrorCode, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 @cache

@@ -18,10 +18,12 @@ import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from consumer.wire.codec import SCHEMAS_DIR, event_from_record, event_record
+from consumer.wire.errors import InvalidRecord
 from router.event import DomainEvent
+from sender.codes import ErrorCode
 from store import AttemptRecord
 
-__all__ = ["DeliveryRecord", "decode_delivery", "encode_delivery"]
+__all__ = ["DeliveryRecord", "decode_delivery", "delivery_of", "encode_delivery"]
 
 _MAGIC = b"\xc3\x01"
 
@@ -145,3 +147,11 @@ def decode_delivery(value: bytes) -> DeliveryRecord:
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def delivery_of(value: bytes | None) -> DeliveryRecord:
+    """:func:`decode_delivery`, raising :class:`InvalidRecord` for a value that is not a delivery record."""
+    try:
+        return decode_delivery(value or b"")
+    except ValueError as exc:
+        raise InvalidRecord(ErrorCode.NOT_A_DELIVERY_RECORD, f"not a delivery record: {exc}") from None

@@ -123,13 +123,38 @@ def test_retry_after_pushes_the_next_attempt_later(
 ) -> None:
     receiver.behave("/limited", fail_first=1, fail_status=429, headers={"Retry-After": "4"})
     service = service_factory(
-        [subscription("limited", receiver.url("/limited"), retry={"attempts": 2, "interval": "1s"})]
+        [subscription("limited", receiver.url("/limited"), retry={"attempts": 2, "interval": "1s"})],
+        HOOKSTREAM_RETRY_LADDER='["4s", "10s"]',
     ).start()
     produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in events(1, entity="Object")])
 
     assert receiver.wait_for(lambda: len(receiver.requests("/limited")) == 2, timeout=30)
     [gap] = gaps([r.at for r in receiver.requests("/limited")])
     assert 4.0 <= gap < 5.5
+
+
+def test_an_hour_of_retry_after_on_one_subscription_holds_up_no_other(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str
+) -> None:
+    # One partition, so both subscriptions' retries would share it if they shared a topic.
+    receiver.behave("/limited", status=429, headers={"Retry-After": "3600"})
+    receiver.behave("/flaky", fail_first=1, fail_status=503)
+    service = service_factory(
+        [
+            subscription("limited", receiver.url("/limited"), retry={"attempts": 2, "interval": "2s"}),
+            subscription("flaky", receiver.url("/flaky"), retry={"attempts": 2, "interval": "2s"}),
+        ],
+        partitions=1,
+    ).start()
+    produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in events(1, entity="Object")])
+
+    assert receiver.wait_for(lambda: len(receiver.requests("/flaky")) == 2, timeout=30)
+    [gap] = gaps([r.at for r in receiver.requests("/flaky")])
+    assert gap < 2.0 + 1.0  # its own interval plus a second, not the other's hour
+    # The rate-limited one waits on the ladder's one-hour rung, alone.
+    [waiting] = read_topic(kafka_bootstrap, f"{service.prefix}.retry.1h", expected=1, timeout=10)
+    assert decode_delivery(waiting.value()).subscription == "limited"
+    assert len(receiver.requests("/limited")) == 1
 
 
 def test_kill_9_of_the_retry_consumer_while_paused_loses_nothing_and_delivers_nothing_early(
@@ -165,7 +190,7 @@ def test_kill_9_of_the_retry_consumer_while_paused_loses_nothing_and_delivers_no
     second.stop()
 
 
-def test_retries_of_a_suspended_subscription_are_dropped(
+def test_retries_of_a_suspended_subscription_are_kept_as_failed_events_to_resend(
     service_factory: Any, receiver: Receiver, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     receiver.behave("/paused", status=503)
@@ -174,11 +199,19 @@ def test_retries_of_a_suspended_subscription_are_dropped(
     produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in events(1, entity="Object")])
     assert receiver.wait_for(lambda: len(receiver.requests("/paused")) == 1, timeout=30)
 
-    write_subscriptions(Path(service.env["HOOKSTREAM_SUBSCRIPTIONS"]), [{**sub, "active": False}])
-    assert receiver.wait_for(
-        lambda: service.metric("hookstream_retries_dropped_total", subscription="paused") == 1, timeout=30
-    )
-    assert len(receiver.requests("/paused")) == 1
+    subscriptions = Path(service.env["HOOKSTREAM_SUBSCRIPTIONS"])
+    write_subscriptions(subscriptions, [{**sub, "active": False}])
+    [failed] = stored(service, timeout=30)
+    assert (failed.subscription, failed.error_code) == ("paused", "subscription_suspended")
+    assert [a.error_code for a in failed.attempts] == ["503", "subscription_suspended"]
+    assert len(receiver.requests("/paused")) == 1  # nothing was sent while suspended
+
+    # Resumed, and the endpoint healthy again: the operator resends it.
+    receiver.behave("/paused", status=200)
+    write_subscriptions(subscriptions, [sub])
+    result = _resend(service, failed.id)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(receiver.requests("/paused")) == 2
 
 
 def _resend(service: ServiceProcess, failed_id: int) -> subprocess.CompletedProcess[str]:

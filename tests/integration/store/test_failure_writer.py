@@ -8,6 +8,8 @@ from confluent_kafka import Message
 
 from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
+from consumer.kafka.producer import Producer
+from consumer.kafka.topics import Topics
 from consumer.wire.records import DeliveryRecord, encode_delivery
 from router import DomainEvent
 from store import AttemptRecord, FailedEventFilter, Store
@@ -42,7 +44,10 @@ def dead_letter(offset: int) -> Message:
 
 async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store: Store) -> None:
     metrics = Metrics()
-    writer = FailureWriter(store, metrics, dlq_topic="hookstream.dlq", log_topic="hookstream.log")
+    # The producer is only for records to set aside, which this test has none of.
+    writer = FailureWriter(
+        store, metrics, Producer({"bootstrap.servers": "127.0.0.1:9"}), Topics("hookstream")
+    )
 
     for offset in (7, 7):  # the same record again, as after a crash before its offset was committed
         write = writer.handle(dead_letter(offset))
