@@ -8,7 +8,6 @@ so the intake may then store the record's offset.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import uuid
@@ -33,21 +32,13 @@ __all__ = ["Deliveries", "webhook_id"]
 
 log = logging.getLogger(__name__)
 
-_WEBHOOK_NS = uuid.UUID("5b0c8a4e-2d1f-4c55-9d6e-6f6f6b737472").bytes
+_WEBHOOK_NS = uuid.UUID("5b0c8a4e-2d1f-4c55-9d6e-6f6f6b737472")
 _DUE_HEADER = "hookstream-due"
 
 
 def webhook_id(event_id: str, subscription: str) -> str:
-    """Stable for one event and one subscription, so receivers can drop duplicates across retries.
-
-    It is the UUID v5 of both in hookstream's namespace, built from hashlib
-    directly: ``uuid.uuid5`` costs several times as much, on every delivery.
-    """
-    name = _WEBHOOK_NS + f"{event_id}\x00{subscription}".encode()
-    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return "msg_" + digest.hex()
+    """Stable for one event and one subscription, so receivers can drop duplicates across retries."""
+    return "msg_" + uuid.uuid5(_WEBHOOK_NS, f"{event_id}\x00{subscription}").hex
 
 
 class Deliveries:
@@ -71,9 +62,9 @@ class Deliveries:
         self._topics = topics
         self._metrics = metrics
         self._retry_after_cap = retry_after_cap
-        self._consumed = metrics.events_consumed
         self._matched = metrics.events_matched
-        # Labelled children are looked up once per subscription, not once per delivery.
+        # Labelled children are looked up once per topic and subscription, not once per event.
+        self._consumed: dict[str | None, Any] = {}
         self._success: dict[str, tuple[Any, Any]] = {}
         self._producing: set[asyncio.Future[None]] = set()
         self.in_flight = 0
@@ -82,7 +73,11 @@ class Deliveries:
     # -- input topics --------------------------------------------------------------
 
     def handle_input(self, msg: KafkaMessage) -> Awaitable[None] | None:
-        self._consumed.labels(msg.topic() or "").inc()
+        topic = msg.topic()
+        consumed = self._consumed.get(topic)
+        if consumed is None:
+            consumed = self._consumed[topic] = self._metrics.events_consumed.labels(topic or "")
+        consumed.inc()
         try:
             event = decode_event(msg.value())
         except InvalidEvent as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
@@ -23,7 +23,6 @@ from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigEr
 from .lanes import Job, Lane
 from .oauth import TokenSource
 from .outcome import Message, Outcome
-from .permits import Permits
 from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
 from .signing import Signer
@@ -76,7 +75,7 @@ class Sender:
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
-        self._connections: Permits | None = None
+        self._connections: asyncio.Semaphore | None = None
         self._deadlines = Deadlines()
 
     async def start(self) -> None:
@@ -85,8 +84,10 @@ class Sender:
         settings = self.settings
         # Loading the CA store reads files; keep it off the event loop.
         self._ssl = await asyncio.to_thread(SslContexts, settings.ca_bundle)
-        # The pool's size is enforced by _connections, in turn (see sender/permits.py).
-        self._connections = Permits(settings.pool_size)
+        # The pool's size is enforced here, not by the connector's limit: aiohttp lets a fresh request
+        # take a released connection ahead of one that has waited for it, which then starves until its
+        # timeout. A semaphore hands each released permit to its oldest waiter.
+        self._connections = asyncio.Semaphore(settings.pool_size)
         connector = aiohttp.TCPConnector(
             limit=0,
             limit_per_host=0,
@@ -195,13 +196,8 @@ class Sender:
         except (TargetConfigError, SsrfBlocked) as exc:
             return _refused(exc)
 
-    def _attempt(self, prepared: _Prepared, message: Message) -> Awaitable[Outcome]:
-        """One attempt at ``message``.
-
-        Without a token to fetch this returns :meth:`_post`'s coroutine itself,
-        not one awaiting it: every resumption of a request passes through each
-        coroutine frame above it, and this is the hot path.
-        """
+    async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
+        """One attempt at ``message``."""
         headers = {
             **prepared.headers,
             "webhook-id": message.webhook_id,
@@ -214,15 +210,13 @@ class Sender:
             try:
                 body, soap_headers = prepared.soap.build(message.body)
             except SoapBuildError as exc:
-                return _ready(
-                    Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
-                )
+                return Outcome(ok=False, error_code="soap_build_error", description=str(exc), retryable=False)
             headers.update(soap_headers)
         if prepared.signer is not None:
             headers["webhook-signature"] = prepared.signer.sign(message.webhook_id, message.timestamp, body)
         if prepared.tokens is None:
-            return self._post(prepared, body, headers)
-        return self._post_with_token(prepared, prepared.tokens, body, headers)
+            return await self._post(prepared, body, headers)
+        return await self._post_with_token(prepared, prepared.tokens, body, headers)
 
     async def _post_with_token(
         self, prepared: _Prepared, tokens: TokenSource, body: bytes, headers: dict[str, str]
@@ -252,9 +246,7 @@ class Sender:
         settings = self.settings
         request_headers = _redact(headers, prepared.secret_headers)
         # Waiting for a connection does not count against the delivery's timeout.
-        waiting = connections.take()
-        if waiting is not None:
-            await connections.wait(waiting)
+        await connections.acquire()
         deadline = self._deadlines.start(prepared.timeout)
         started = perf_counter()
         try:
@@ -295,7 +287,7 @@ class Sender:
             )
         finally:
             self._deadlines.end(deadline)
-            connections.give_back()
+            connections.release()
         duration = perf_counter() - started
         excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
         fault = prepared.soap.fault(raw) if prepared.soap is not None else None
@@ -414,10 +406,6 @@ def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
     for name in present:
         redacted[name] = REDACTED
     return redacted
-
-
-async def _ready(outcome: Outcome) -> Outcome:
-    return outcome
 
 
 def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:

@@ -2,6 +2,12 @@
 
 Async cases run on uvloop, as the service does, with many tasks under way at
 once so that the loop's timer heap and ready queue look like a busy service's.
+
+The pool's permits (sender/permits.py) and the lock-free loop counters
+(admin/metrics.py) were measured too and dropped; their code and cases are in
+commit eeb76fc (docs/adr/0000-speed-replacements-audit.md). The uuid5 and
+coroutine-frame cases carry their hand-built side here, so that the decision
+can be checked again on a newer Python.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from typing import Any
 
 import fastavro
 import uvloop
-from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bench.micro import Comparison, Run
 
@@ -95,51 +100,12 @@ def deadlines() -> Comparison:
     )
 
 
-# -- sender/permits.py: the pool's permits, or asyncio.Semaphore ----------------------------------------
-
-
-def permits() -> Comparison:
-    from sender.permits import Permits
-
-    # The pool (1,024) is larger than the deliveries under way, as with the default settings.
-    async def plain(loop: asyncio.AbstractEventLoop, n: int) -> None:
-        semaphore = _semaphore
-        for _ in range(n):
-            async with semaphore:
-                await _io(loop)
-
-    async def hand(loop: asyncio.AbstractEventLoop, n: int) -> None:
-        pool = _permits
-        for _ in range(n):
-            waiting = pool.take()
-            if waiting is not None:
-                await pool.wait(waiting)
-            try:
-                await _io(loop)
-            finally:
-                pool.give_back()
-
-    async def baseline(loop: asyncio.AbstractEventLoop, n: int) -> None:
-        for _ in range(n):
-            await _io(loop)
-
-    _semaphore = asyncio.Semaphore(1024)
-    _permits = Permits(1024)
-    return Comparison(
-        "permits",
-        "asyncio.Semaphore",
-        "sender.permits.Permits",
-        1,
-        _on_loop(plain),
-        _on_loop(hand),
-        _on_loop(baseline),
-    )
-
-
 # -- Sender._attempt: return _post's coroutine, or await it ----------------------------------------------
 
 
 def frames() -> Comparison:
+    """Dropped: Sender._attempt awaits _post again."""
+
     async def post(loop: asyncio.AbstractEventLoop) -> int:
         # aiohttp suspends a pooled request about three times: write, headers, body.
         for _ in range(3):
@@ -168,56 +134,6 @@ def frames() -> Comparison:
         _on_loop(plain),
         _on_loop(hand),
         None,
-    )
-
-
-# -- admin/metrics.py: lock-free loop counters, or prometheus-client's Counter and Histogram -------------
-
-_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-
-
-def _metrics_run(consumed: Any, matched: Any, success: Any, duration: Any) -> Run:
-    """The per-event metric work of consumer/deliveries.py: one event, one matched subscription."""
-
-    def run(n: int) -> float:
-        topic = consumed.labels("hookstream.events")  # looked up once per topic, like the others
-        start = time.process_time()
-        for _ in range(n):
-            topic.inc()
-            matched.inc(1)
-            duration.observe(0.012)
-            success.inc()
-        return time.process_time() - start
-
-    return run
-
-
-def metrics() -> Comparison:
-    from admin.metrics import LoopCounter, LoopHistogram
-
-    r1, r2 = CollectorRegistry(), CollectorRegistry()
-    deliveries = Counter("d", "", ["subscription", "outcome", "error_code"], registry=r1)
-    plain = _metrics_run(
-        Counter("c", "", ["topic"], registry=r1),
-        Counter("m", "", registry=r1),
-        deliveries.labels("sub", "success", ""),
-        Histogram("h", "", ["subscription"], buckets=_BUCKETS, registry=r1).labels("sub"),
-    )
-    loop_deliveries = LoopCounter("d", "", ["subscription", "outcome", "error_code"], registry=r2)
-    hand = _metrics_run(
-        LoopCounter("c", "", ["topic"], registry=r2),
-        LoopCounter("m", "", registry=r2),
-        loop_deliveries.labels("sub", "success", ""),
-        LoopHistogram("h", "", ["subscription"], buckets=_BUCKETS, registry=r2).labels("sub"),
-    )
-    return Comparison(
-        "metrics",
-        "prometheus_client Counter and Histogram",
-        "admin.metrics LoopCounter and LoopHistogram",
-        1,
-        plain,
-        hand,
-        n=200_000,
     )
 
 
@@ -287,6 +203,7 @@ def _hashlib_id(event_id: str, subscription: str) -> str:
 
 
 def webhook_id() -> Comparison:
+    """Dropped: consumer/deliveries.py uses uuid.uuid5 again."""
     event_id = str(uuid.uuid4())
     assert _uuid5_id(event_id, "crm-resolved") == _hashlib_id(event_id, "crm-resolved")
 
@@ -402,9 +319,7 @@ def gc_tuning() -> Comparison:
 
 CASES: dict[str, Callable[[], Comparison]] = {
     "deadlines": deadlines,
-    "permits": permits,
     "attempt_frame": frames,
-    "metrics": metrics,
     "flat_avro": avro,
     "webhook_id": webhook_id,
     "gc_tuning": gc_tuning,
