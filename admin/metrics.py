@@ -1,96 +1,18 @@
-"""Prometheus metrics of the service, one registry per process.
+"""The admin room's own metric: resends of failed events.
 
-The consumer and the senders record; :mod:`admin.app` serves ``/metrics``.
-Labels stay bounded: subscription names come from configuration, error codes
-are HTTP statuses or a short fixed list of names.
+Every room registers its metrics on the process's one registry; :mod:`admin.app`
+serves it at ``/metrics``.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter
 
-__all__ = ["Metrics"]
-
-_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+__all__ = ["AdminMetrics"]
 
 
-class Metrics:
-    """Every metric hookstream exports, on a registry of its own (tests build one each)."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.events_consumed = Counter(
-            "hookstream_events_consumed", "Records read from input topics", ["topic"], registry=r
-        )
-        self.events_invalid = Counter(
-            "hookstream_events_invalid", "Records sent to the invalid-events topic", ["reason"], registry=r
-        )
-        self.events_matched = Counter(
-            "hookstream_events_matched", "Event and subscription pairs matched by the router", registry=r
-        )
-        self.deliveries = Counter(
-            "hookstream_deliveries",
-            "Delivery attempts by subscription and outcome (success, retry, dead_letter, dropped)",
-            ["subscription", "outcome", "error_code"],
-            registry=r,
-        )
-        self.delivery_duration = Histogram(
-            "hookstream_delivery_duration_seconds",
-            "Time of one delivery attempt, request sent to response read",
-            ["subscription"],
-            buckets=_DURATION_BUCKETS,
-            registry=r,
-        )
-        self.in_flight = Gauge("hookstream_deliveries_in_flight", "Deliveries under way", registry=r)
-        self.consumer_lag = Gauge(
-            "hookstream_consumer_lag",
-            "Records behind the partition's end, per consumed partition",
-            ["group", "topic", "partition"],
-            registry=r,
-        )
-        self.retries_scheduled = Counter(
-            "hookstream_retries_scheduled",
-            "Deliveries written to a retry topic",
-            ["subscription"],
-            registry=r,
-        )
-        self.retries_dropped = Counter(
-            "hookstream_retries_dropped",
-            "Retries not delivered because their subscription is gone or inactive",
-            ["subscription"],
-            registry=r,
-        )
-        self.retry_backlog = Gauge(
-            "hookstream_retry_backlog", "Records waiting in a retry topic", ["topic"], registry=r
-        )
-        self.retry_head_age = Gauge(
-            "hookstream_retry_head_age_seconds",
-            "Age of the oldest waiting record of a retry topic",
-            ["topic"],
-            registry=r,
-        )
-        self.dead_lettered = Counter(
-            "hookstream_dead_lettered",
-            "Deliveries written to the dead-letter topic",
-            ["subscription"],
-            registry=r,
-        )
-        self.failed_stored = Counter(
-            "hookstream_failed_events_stored", "Failed events written to the store (each once)", registry=r
-        )
-        self.failed_open = Gauge(
-            "hookstream_failed_events_open", "Open failed events in the store", registry=r
-        )
+class AdminMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.resends = Counter(
-            "hookstream_resends", "Resends of failed events by result", ["result"], registry=r
-        )
-        self.config_reloads = Counter(
-            "hookstream_config_reloads",
-            "Subscription reloads by result (applied, rejected)",
-            ["result"],
-            registry=r,
-        )
-        self.subscriptions = Gauge(
-            "hookstream_subscriptions", "Subscriptions in force", ["state"], registry=r
+            "hookstream_resends", "Resends of failed events by result", ["result"], registry=registry
         )

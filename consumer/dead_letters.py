@@ -13,7 +13,7 @@ from typing import Any
 
 from confluent_kafka import Message as KafkaMessage
 
-from admin.metrics import Metrics
+from consumer.metrics import ConsumerMetrics
 from consumer.wire.records import DeliveryRecord, decode_delivery
 from store import AttemptRecord, FailedEventRecord, RequestLogRecord, Store
 
@@ -88,7 +88,7 @@ def request_log_record(record: DeliveryRecord) -> RequestLogRecord:
 class FailureWriter:
     """Handler of the dead-letter intake (``<prefix>.dlq`` and ``<prefix>.log``)."""
 
-    def __init__(self, store: Store, metrics: Metrics, *, dlq_topic: str, log_topic: str) -> None:
+    def __init__(self, store: Store, metrics: ConsumerMetrics, *, dlq_topic: str, log_topic: str) -> None:
         self._store = store
         self._metrics = metrics
         self._dlq = dlq_topic

@@ -19,10 +19,10 @@ from typing import Any, NamedTuple
 import orjson
 from confluent_kafka import Message as KafkaMessage
 
-from admin.metrics import Metrics
 from consumer.kafka.intake import Defer, position
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
+from consumer.metrics import ConsumerMetrics
 from consumer.wire.codec import InvalidEvent, decode_event
 from consumer.wire.records import AttemptEntry, DeliveryRecord, decode_delivery, encode_delivery
 from router import Catalog, DomainEvent, Router, Subscription, shape_body
@@ -52,7 +52,7 @@ class Deliveries:
         sender: Sender,
         producer: Producer,
         topics: Topics,
-        metrics: Metrics,
+        metrics: ConsumerMetrics,
         retry_after_cap: float = 3600.0,
     ) -> None:
         self.router = router

@@ -15,13 +15,15 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
 from admin.app import build_app, start_admin
-from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries
 from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics, ensure_topics
+from consumer.metrics import ConsumerMetrics
 from consumer.settings import Settings
 from router import Router, load_catalog
 from router.reload import SubscriptionSource
@@ -34,9 +36,11 @@ log = logging.getLogger(__name__)
 
 
 class Service:
-    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.metrics = metrics or Metrics()
+        # One registry per process: each room registers its own metrics, admin serves them all.
+        self.registry = CollectorRegistry()
+        self.metrics = ConsumerMetrics(self.registry)
         self.topics = Topics(settings.kafka.topic_prefix)
         self.intakes: list[Intake] = []
         self._stop = asyncio.Event()
@@ -63,7 +67,7 @@ class Service:
         await self._ensure(names, router)
 
         producer = Producer(s.kafka.client())
-        sender = Sender(s.sender)
+        sender = Sender(s.sender, registry=self.registry)
         await sender.start()
         deliveries = Deliveries(
             router=router,
@@ -110,7 +114,7 @@ class Service:
                     max_in_flight=256,
                 )
             )
-        runner = await start_admin(build_app(self.metrics, self.ready), s.admin_host, s.admin_port)
+        runner = await start_admin(build_app(self.registry, self.ready), s.admin_host, s.admin_port)
         # Everything built so far lives as long as the process: keep the collector from walking it again.
         gc.freeze()
         background = [asyncio.create_task(producer.run(), name="producer")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import aiohttp
 import orjson
+from prometheus_client import CollectorRegistry
 from yarl import URL
 
 from .auth import static_auth_header
@@ -21,6 +22,7 @@ from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Targe
 from .deadlines import Deadlines
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
 from .lanes import Job, Lane
+from .metrics import LaneCollector
 from .oauth import TokenSource
 from .outcome import Message, Outcome
 from .responses import parse_retry_after, read_capped
@@ -62,10 +64,13 @@ class Sender:
     hands one over and calls back with its outcome, without a task of its own
     while it waits for a slot (the consumer's hot path). Use
     ``async with Sender(...)`` or call :meth:`start` and :meth:`close` in the
-    running event loop.
+    running event loop. Given a ``registry``, it exports its endpoints' state
+    there (see :mod:`sender.metrics`).
     """
 
-    def __init__(self, settings: SenderSettings | None = None) -> None:
+    def __init__(
+        self, settings: SenderSettings | None = None, *, registry: CollectorRegistry | None = None
+    ) -> None:
         self.settings = settings or SenderSettings()
         self._session: aiohttp.ClientSession | None = None
         self._policy = AddressPolicy(self.settings.ssrf_allow)
@@ -77,6 +82,8 @@ class Sender:
         self._preparing: set[asyncio.Task[None]] = set()
         self._connections: asyncio.Semaphore | None = None
         self._deadlines = Deadlines()
+        if registry is not None:
+            registry.register(LaneCollector(self._lanes))
 
     async def start(self) -> None:
         if self._session is not None:
@@ -136,14 +143,6 @@ class Sender:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
-
-    def breaker_states(self) -> Mapping[str, str]:
-        """Circuit state per endpoint URL: ``closed``, ``open`` or ``half_open``."""
-        return {url: lane.breaker.state for url, lane in self._lanes.items()}
-
-    def in_flight(self) -> Mapping[str, int]:
-        """Deliveries under way per endpoint URL."""
-        return {url: lane.in_flight for url, lane in self._lanes.items()}
 
     async def deliver(self, target: Target, message: Message) -> Outcome:
         """Deliver ``message`` and return how it went; cancelling this cancels the request."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from confluent_kafka import Message
+from prometheus_client import CollectorRegistry
 
-from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
+from consumer.metrics import ConsumerMetrics
 from consumer.wire.records import AttemptEntry, DeliveryRecord, encode_delivery
 from router import DomainEvent
 from store import FailedEventFilter, Store
@@ -31,8 +32,10 @@ def dead_letter(offset: int) -> Message:
 
 
 async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store: Store) -> None:
-    metrics = Metrics()
-    writer = FailureWriter(store, metrics, dlq_topic="hookstream.dlq", log_topic="hookstream.log")
+    registry = CollectorRegistry()
+    writer = FailureWriter(
+        store, ConsumerMetrics(registry), dlq_topic="hookstream.dlq", log_topic="hookstream.log"
+    )
 
     for offset in (7, 7):  # the same record again, as after a crash before its offset was committed
         write = writer.handle(dead_letter(offset))
@@ -41,4 +44,4 @@ async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store
 
     page = await store.list_failed(FailedEventFilter())
     assert [item.webhook_id for item in page.items] == ["msg_redelivered"]
-    assert metrics.registry.get_sample_value("hookstream_failed_events_stored_total") == 1
+    assert registry.get_sample_value("hookstream_failed_events_stored_total") == 1
