@@ -115,7 +115,8 @@ class Service:
                 )
             )
         runner = await start_admin(build_app(self.registry, self.ready), s.admin_host, s.admin_port)
-        # Everything built so far lives as long as the process: keep the collector from walking it again.
+        # Everything built so far lives as long as the process: keep the collector from walking it
+        # again (docs/adr/0003-gc-threshold-and-freeze.md).
         gc.freeze()
         background = [asyncio.create_task(producer.run(), name="producer")]
         if store is not None:
@@ -223,9 +224,9 @@ def run_service(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
 
     async def main() -> None:
-        # Each delivery allocates a few dozen short-lived containers, so the default
-        # threshold (700) runs a collection every few events; measured by make bench,
-        # a larger one is worth about a quarter of the throughput.
+        # With a thousand requests under way the default threshold (700) runs a collection every
+        # few events and full ones walk the whole heap: a fifth of an event's CPU, measured in
+        # docs/adr/0003-gc-threshold-and-freeze.md.
         gc.set_threshold(50_000, 20, 100)
         service = Service(settings)
         loop = asyncio.get_running_loop()
