@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-from admin.metrics import Metrics
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 __all__ = ["build_app", "start_admin"]
 
-METRICS_KEY = web.AppKey("metrics", Metrics)
+REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
 Readiness = Callable[[], tuple[bool, str]]
 READY_KEY: web.AppKey[Readiness] = web.AppKey("ready")
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS_KEY].registry)
+    body = generate_latest(request.app[REGISTRY_KEY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -30,9 +28,10 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready, "reason": reason}, status=200 if ready else 503)
 
 
-def build_app(metrics: Metrics, ready: Callable[[], tuple[bool, str]]) -> web.Application:
+def build_app(registry: CollectorRegistry, ready: Callable[[], tuple[bool, str]]) -> web.Application:
+    """Serve ``registry``, where every room registered its metrics, at ``/metrics``."""
     app = web.Application()
-    app[METRICS_KEY] = metrics
+    app[REGISTRY_KEY] = registry
     app[READY_KEY] = ready
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)

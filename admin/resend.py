@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from admin.metrics import Metrics
+from admin.metrics import AdminMetrics
 from router import Router
 from sender import Message, Sender
 from store import AttemptRecord, FailedEventNotFound, RequestLogRecord, Store
@@ -37,7 +37,7 @@ class ResendResult:
 
 
 async def resend(
-    failed_id: int, *, store: Store, router: Router, sender: Sender, metrics: Metrics | None = None
+    failed_id: int, *, store: Store, router: Router, sender: Sender, metrics: AdminMetrics | None = None
 ) -> ResendResult:
     failed = await store.get_failed(failed_id)
     if failed is None:

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 
 from confluent_kafka import Message as KafkaMessage
 
-from admin.metrics import Metrics
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
+from consumer.metrics import ConsumerMetrics
 from consumer.quarantine import set_aside
 from consumer.wire.errors import InvalidRecord
 from consumer.wire.records import DeliveryRecord, delivery_of
@@ -35,7 +35,7 @@ _BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
 class FailureWriter:
     """Handler of the dead-letter intake (``<prefix>.dlq`` and ``<prefix>.log``)."""
 
-    def __init__(self, store: Store, metrics: Metrics, producer: Producer, topics: Topics) -> None:
+    def __init__(self, store: Store, metrics: ConsumerMetrics, producer: Producer, topics: Topics) -> None:
         self._store = store
         self._metrics = metrics
         self._producer = producer

@@ -35,10 +35,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Message as KafkaMessage
 
-from admin.metrics import Metrics
 from consumer.kafka.intake import Defer, position
 from consumer.kafka.producer import Producer, RecordTooLarge
 from consumer.kafka.topics import Topics
+from consumer.metrics import ConsumerMetrics
 from consumer.quarantine import EXCERPT_BYTES, set_aside, truncation_headers
 from consumer.retries import MAX_DEFERRALS, NEVER_SENT, RetryLadder
 from consumer.wire.codec import InvalidEvent, decode_event
@@ -68,7 +68,7 @@ class Deliveries:
         sender: Sender,
         producer: Producer,
         topics: Topics,
-        metrics: Metrics,
+        metrics: ConsumerMetrics,
     ) -> None:
         self.router = router
         self.ladder = ladder
@@ -205,11 +205,16 @@ class InputStage:
 
     def __init__(self, deliveries: Deliveries) -> None:
         self._deliveries = deliveries
-        self._consumed = deliveries.metrics.events_consumed
         self._matched = deliveries.metrics.events_matched
+        # Labelled children are looked up once per topic, not once per event.
+        self._consumed: dict[str | None, Any] = {}
 
     def handle(self, msg: KafkaMessage) -> Awaitable[None] | None:
-        self._consumed.labels(msg.topic() or "").inc()
+        topic = msg.topic()
+        consumed = self._consumed.get(topic)
+        if consumed is None:
+            consumed = self._consumed[topic] = self._deliveries.metrics.events_consumed.labels(topic or "")
+        consumed.inc()
         try:
             event = decode_event(msg.value())
         except InvalidEvent as exc:

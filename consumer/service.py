@@ -15,13 +15,15 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
 from admin.app import build_app, start_admin
-from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries, InputStage, RetryStage
 from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics, ensure_topics
+from consumer.metrics import ConsumerMetrics
 from consumer.retries import RetryLadder
 from consumer.settings import Settings
 from router import Router
@@ -35,9 +37,11 @@ log = logging.getLogger(__name__)
 
 
 class Service:
-    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.metrics = metrics or Metrics()
+        # One registry per process: each room registers its own metrics, admin serves them all.
+        self.registry = CollectorRegistry()
+        self.metrics = ConsumerMetrics(self.registry)
         self.topics = Topics(settings.kafka.topic_prefix)
         self.intakes: list[Intake] = []
         self._stop = asyncio.Event()
@@ -82,7 +86,7 @@ class Service:
         await self._ensure(names, router)
 
         producer = Producer(s.kafka.client())
-        sender = Sender(s.sender)
+        sender = Sender(s.sender, registry=self.registry)
         await sender.start()
         deliveries = Deliveries(
             router=router,
@@ -129,8 +133,9 @@ class Service:
                     max_in_flight=256,
                 )
             )
-        runner = await start_admin(build_app(self.metrics, self.ready), s.admin_host, s.admin_port)
-        # Everything built so far lives as long as the process: keep the collector from walking it again.
+        runner = await start_admin(build_app(self.registry, self.ready), s.admin_host, s.admin_port)
+        # Everything built so far lives as long as the process: keep the collector from walking it
+        # again (docs/adr/0003-gc-threshold-and-freeze.md).
         gc.freeze()
         background = [asyncio.create_task(producer.run(), name="producer")]
         if store is not None:
@@ -253,9 +258,9 @@ def run_service(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
 
     async def main() -> None:
-        # Each delivery allocates a few dozen short-lived containers, so the default
-        # threshold (700) runs a collection every few events; measured by make bench,
-        # a larger one is worth about a quarter of the throughput.
+        # With a thousand requests under way the default threshold (700) runs a collection every
+        # few events and full ones walk the whole heap: a fifth of an event's CPU, measured in
+        # docs/adr/0003-gc-threshold-and-freeze.md.
         gc.set_threshold(50_000, 20, 100)
         service = Service(settings)
         loop = asyncio.get_running_loop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
@@ -13,6 +12,7 @@ from typing import TypeVar
 
 import aiohttp
 import orjson
+from prometheus_client import CollectorRegistry
 from yarl import URL
 
 from . import webhook
@@ -23,9 +23,9 @@ from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Targe
 from .deadlines import Deadlines
 from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
 from .lanes import Job, Lane
+from .metrics import LaneCollector
 from .oauth import TokenSource
 from .outcome import Message, Outcome, Waiter
-from .permits import Permits
 from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
 from .soap import SoapCall, WsdlCache
@@ -64,10 +64,13 @@ class Sender:
     hands one over and calls back with its outcome, without a task of its own
     while it waits for a slot (the consumer's hot path). Use
     ``async with Sender(...)`` or call :meth:`start` and :meth:`close` in the
-    running event loop.
+    running event loop. Given a ``registry``, it exports its endpoints' state
+    there (see :mod:`sender.metrics`).
     """
 
-    def __init__(self, settings: SenderSettings | None = None) -> None:
+    def __init__(
+        self, settings: SenderSettings | None = None, *, registry: CollectorRegistry | None = None
+    ) -> None:
         self.settings = settings or SenderSettings()
         self._session: aiohttp.ClientSession | None = None
         self._policy = AddressPolicy(self.settings.ssrf_allow)
@@ -77,8 +80,10 @@ class Sender:
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
-        self._connections: Permits | None = None
+        self._connections: asyncio.Semaphore | None = None
         self._deadlines = Deadlines()
+        if registry is not None:
+            registry.register(LaneCollector(self._lanes))
 
     async def start(self) -> None:
         if self._session is not None:
@@ -86,8 +91,10 @@ class Sender:
         settings = self.settings
         # Loading the CA store reads files; keep it off the event loop.
         self._ssl = await asyncio.to_thread(SslContexts, settings.ca_bundle)
-        # The pool's size is enforced by _connections, in turn (see sender/permits.py).
-        self._connections = Permits(settings.pool_size)
+        # The pool's size is enforced here, not by the connector's limit: aiohttp lets a fresh request
+        # take a released connection ahead of one that has waited for it, which then starves until its
+        # timeout. A semaphore hands each released permit to its oldest waiter.
+        self._connections = asyncio.Semaphore(settings.pool_size)
         connector = aiohttp.TCPConnector(
             limit=0,
             limit_per_host=0,
@@ -137,14 +144,6 @@ class Sender:
     ) -> None:
         await self.close()
 
-    def breaker_states(self) -> Mapping[str, str]:
-        """Circuit state per endpoint URL: ``closed``, ``open`` or ``half_open``."""
-        return {url: lane.breaker.state for url, lane in self._lanes.items()}
-
-    def in_flight(self) -> Mapping[str, int]:
-        """Deliveries under way per endpoint URL."""
-        return {url: lane.in_flight for url, lane in self._lanes.items()}
-
     async def deliver(self, target: Target, message: Message) -> Outcome:
         """Deliver ``message`` and return how it went; cancelling this cancels the request."""
         prepared = await self._prepared_for(target)
@@ -192,13 +191,8 @@ class Sender:
         except (TargetConfigError, SsrfBlocked) as exc:
             return _refused(exc)
 
-    def _attempt(self, prepared: _Prepared, message: Message) -> Awaitable[Outcome]:
-        """One attempt at ``message``.
-
-        Without a token to fetch this returns :meth:`_post`'s coroutine itself,
-        not one awaiting it: every resumption of a request passes through each
-        coroutine frame above it, and this is the hot path.
-        """
+    async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
+        """One attempt at ``message``."""
         if prepared.soap is None:
             body = orjson.dumps(message.body)
             base = prepared.headers
@@ -206,12 +200,12 @@ class Sender:
             try:
                 body, soap_headers = prepared.soap.build(message.body)
             except SoapBuildError as exc:
-                return _ready(Outcome(ok=False, error_code=ErrorCode.SOAP_BUILD_ERROR, description=str(exc)))
+                return Outcome(ok=False, error_code=ErrorCode.SOAP_BUILD_ERROR, description=str(exc))
             base = {**prepared.headers, **soap_headers}
         headers = webhook.headers(base, message, body, prepared.signer)
         if prepared.tokens is None:
-            return self._post(prepared, body, headers)
-        return self._post_with_token(prepared, prepared.tokens, body, headers)
+            return await self._post(prepared, body, headers)
+        return await self._post_with_token(prepared, prepared.tokens, body, headers)
 
     async def _post_with_token(
         self, prepared: _Prepared, tokens: TokenSource, body: bytes, headers: dict[str, str]
@@ -241,9 +235,7 @@ class Sender:
         settings = self.settings
         request_headers = _redact(headers, prepared.secret_headers)
         # Waiting for a connection does not count against the delivery's timeout.
-        waiting = connections.take()
-        if waiting is not None:
-            await connections.wait(waiting)
+        await connections.acquire()
         deadline = self._deadlines.start(prepared.timeout)
         started = perf_counter()
         try:
@@ -283,7 +275,7 @@ class Sender:
             )
         finally:
             self._deadlines.end(deadline)
-            connections.give_back()
+            connections.release()
         duration = perf_counter() - started
         excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
         fault = prepared.soap.fault(raw) if prepared.soap is not None else None
@@ -395,10 +387,6 @@ def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
     for name in present:
         redacted[name] = REDACTED
     return redacted
-
-
-async def _ready(outcome: Outcome) -> Outcome:
-    return outcome
 
 
 class _Awaited:

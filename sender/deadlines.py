@@ -8,6 +8,8 @@ only leaves the set; when the timer fires, the tasks whose deadline has passed
 are cancelled, as ``asyncio.timeout`` would, and the timer is set again for the
 earliest deadline left (at most 50 ms late: aiohttp itself rounds a timeout
 over 5 s up to a whole second).
+
+Kept for speed, with its measurement and when to drop it: docs/adr/0001-one-timer-for-delivery-deadlines.md.
 """
 
 from __future__ import annotations

@@ -104,6 +104,11 @@ class Lane(Generic[P]):
         self._progress_at = 0.0
         self._closed = False
 
+    @property
+    def queued(self) -> int:
+        """Deliveries waiting for a slot (abandoned ones included until a worker or the sweep drops them)."""
+        return len(self._queue)
+
     def submit(self, job: Job[P]) -> None:
         """Start ``job`` on a free slot, or queue it; its outcome may be settled before this returns."""
         # The breaker first: an open circuit answers at once instead of after queueing for a slot.

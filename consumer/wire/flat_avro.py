@@ -9,6 +9,8 @@ reader is built, as ``collections.namedtuple`` writes its classes: straight-line
 code per field, with no loop over a table of types (that loop cost a quarter
 more). Every other schema is refused with :class:`UnsupportedSchema`, for
 fastavro to read instead.
+
+Kept for speed, with its measurement and when to drop it: docs/adr/0002-flat-avro-reader.md.
 """
 
 from __future__ import annotations

@@ -100,6 +100,10 @@ def test_each_event_reaches_exactly_the_matching_active_subscriptions(
     assert request.headers["Content-Type"].startswith("application/json")
     assert "hookstream" in request.headers["User-Agent"]
     assert service.metric("hookstream_deliveries_total", subscription="users", outcome="success") == 2
+    # The sender's own metrics are served from the same registry: a healthy endpoint's circuit is closed.
+    exposition = service.get("/metrics")[1].decode()
+    assert f'hookstream_circuit_state{{endpoint="{receiver.url("/users")}"}} 0.0' in exposition
+    assert f'hookstream_endpoint_in_flight{{endpoint="{receiver.url("/users")}"}}' in exposition
 
 
 def test_poison_records_go_to_the_invalid_topic_and_good_ones_are_delivered(

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 
 import pytest
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from sender import Message, Sender, Target
 from tests.support.receivers.http import Receiver
@@ -179,17 +180,19 @@ async def test_a_token_near_expiry_is_replaced_before_use(
 
 
 async def test_concurrent_deliveries_share_one_token_fetch(
-    sender: Sender, receiver: Receiver, token_receiver: Receiver, tokens: TokenServer
+    receiver: Receiver, token_receiver: Receiver, tokens: TokenServer
 ) -> None:
     tokens.gate = asyncio.Event()
     t = target(receiver.url(), client_credentials(token_receiver))
-
-    deliveries = [asyncio.create_task(sender.deliver(t, message())) for _ in range(20)]
-    # Every delivery is under way, waiting for a token, while the token endpoint holds its answer.
-    while sender.in_flight().get(receiver.url()) != 20:
-        await asyncio.sleep(0.01)
-    tokens.gate.set()
-    outcomes = await asyncio.gather(*deliveries)
+    registry = CollectorRegistry()
+    async with Sender(loopback_settings(), registry=registry) as sender:
+        deliveries = [asyncio.create_task(sender.deliver(t, message())) for _ in range(20)]
+        # Every delivery is under way, waiting for a token, while the token endpoint holds its answer.
+        labels = {"endpoint": receiver.url()}
+        while registry.get_sample_value("hookstream_endpoint_in_flight", labels) != 20:
+            await asyncio.sleep(0.01)
+        tokens.gate.set()
+        outcomes = await asyncio.gather(*deliveries)
 
     assert all(o.ok for o in outcomes)
     assert len(tokens.requests) == 1

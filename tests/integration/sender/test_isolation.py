@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from prometheus_client import CollectorRegistry
+
 from sender import Message, Sender, Target
+from sender.metrics import CIRCUIT_STATES
 from tests.support.receivers.http import Receiver, Reply
 from tests.support.receivers.loopback import loopback_settings
 
@@ -15,11 +18,21 @@ def target(url: str, key: str = "sub") -> Target:
     return Target.model_validate({"key": key, "endpoint": {"type": "rest", "url": url, "timeout": 60}})
 
 
+def in_flight(registry: CollectorRegistry, url: str) -> float | None:
+    return registry.get_sample_value("hookstream_endpoint_in_flight", {"endpoint": url})
+
+
+def circuit(registry: CollectorRegistry, url: str) -> str:
+    value = registry.get_sample_value("hookstream_circuit_state", {"endpoint": url})
+    return next(state for state, number in CIRCUIT_STATES.items() if number == value)
+
+
 async def test_an_endpoint_at_its_limit_is_busy_while_others_are_served(receiver: Receiver) -> None:
     receiver.reply("/slow", Reply(hang=True))
     slow, fast = receiver.url("/slow"), receiver.url("/fast")
     settings = loopback_settings(max_in_flight_per_endpoint=2, endpoint_queue_wait=0)
-    async with Sender(settings) as sender:
+    registry = CollectorRegistry()
+    async with Sender(settings, registry=registry) as sender:
         hanging = [asyncio.create_task(sender.deliver(target(slow, f"s{i}"), MESSAGE)) for i in range(2)]
         await receiver.wait_for(2)
 
@@ -28,12 +41,12 @@ async def test_an_endpoint_at_its_limit_is_busy_while_others_are_served(receiver
 
         assert (busy.ok, busy.error_code, busy.retryable) == (False, "endpoint_busy", True)
         assert other.ok
-        assert sender.in_flight() == {slow: 2, fast: 0}
+        assert (in_flight(registry, slow), in_flight(registry, fast)) == (2, 0)
         for task in hanging:
             task.cancel()
         await asyncio.gather(*hanging, return_exceptions=True)
         # Cancelled deliveries give their places back.
-        assert sender.in_flight()[slow] == 0
+        assert in_flight(registry, slow) == 0
         assert (await sender.deliver(target(fast), MESSAGE)).ok
     assert len(receiver.at("/slow")) == 2
 
@@ -42,11 +55,12 @@ async def test_the_circuit_opens_on_failures_and_spares_the_endpoint(receiver: R
     receiver.reply("/down", Reply(503))
     down, up = receiver.url("/down"), receiver.url("/up")
     breaker = {"min_requests": 4, "failure_rate": 0.5, "open_for": 3600}
-    async with Sender(loopback_settings(breaker=breaker)) as sender:
+    registry = CollectorRegistry()
+    async with Sender(loopback_settings(breaker=breaker), registry=registry) as sender:
         failures = [await sender.deliver(target(down), MESSAGE) for _ in range(4)]
         refused = await sender.deliver(target(down), MESSAGE)
         healthy = await sender.deliver(target(up), MESSAGE)
-        states = sender.breaker_states()
+        states = {url: circuit(registry, url) for url in (down, up)}
 
     assert [f.error_code for f in failures] == ["503"] * 4
     assert (refused.ok, refused.error_code, refused.retryable) == (False, "circuit_open", True)
@@ -57,9 +71,10 @@ async def test_the_circuit_opens_on_failures_and_spares_the_endpoint(receiver: R
 
 async def test_client_errors_do_not_open_the_circuit(receiver: Receiver) -> None:
     receiver.reply("/hook", Reply(400))
-    async with Sender(loopback_settings(breaker={"min_requests": 3})) as sender:
+    registry = CollectorRegistry()
+    async with Sender(loopback_settings(breaker={"min_requests": 3}), registry=registry) as sender:
         outcomes = [await sender.deliver(target(receiver.url()), MESSAGE) for _ in range(6)]
-        state = sender.breaker_states()[receiver.url()]
+        state = circuit(registry, receiver.url())
 
     assert [o.error_code for o in outcomes] == ["400"] * 6
     assert state == "closed"
@@ -69,28 +84,31 @@ async def test_a_half_open_probe_that_succeeds_closes_the_circuit(receiver: Rece
     receiver.reply("/flaky", Reply(500))
     url = receiver.url("/flaky")
     breaker = {"min_requests": 2, "failure_rate": 0.5, "open_for": 0.001}
-    async with Sender(loopback_settings(breaker=breaker)) as sender:
+    registry = CollectorRegistry()
+    async with Sender(loopback_settings(breaker=breaker), registry=registry) as sender:
         for _ in range(2):
             await sender.deliver(target(url), MESSAGE)
         await asyncio.sleep(0.01)  # past open_for: the next delivery is the probe
-        assert sender.breaker_states()[url] == "half_open"
+        assert circuit(registry, url) == "half_open"
         receiver.reply("/flaky", Reply(200))
 
         probe = await sender.deliver(target(url), MESSAGE)
 
         assert probe.ok
-        assert sender.breaker_states()[url] == "closed"
+        assert circuit(registry, url) == "closed"
 
 
 async def test_a_delivery_queues_for_a_slot_that_comes_free(receiver: Receiver) -> None:
     receiver.reply("/slow", Reply(hang=True))
     slow, quick = receiver.url("/slow"), receiver.url("/quick")
-    async with Sender(loopback_settings(max_in_flight_per_endpoint=1)) as sender:
+    registry = CollectorRegistry()
+    async with Sender(loopback_settings(max_in_flight_per_endpoint=1), registry=registry) as sender:
         hanging = asyncio.create_task(sender.deliver(target(slow), MESSAGE))
         await receiver.wait_for(1)
         queued = asyncio.create_task(sender.deliver(target(slow, "second"), MESSAGE))
         await asyncio.sleep(0.05)  # let it reach the queue for the endpoint's only slot
         assert not queued.done()
+        assert registry.get_sample_value("hookstream_endpoint_queued", {"endpoint": slow}) == 1
         receiver.reply("/slow", Reply(200))
         hanging.cancel()
         await asyncio.gather(hanging, return_exceptions=True)

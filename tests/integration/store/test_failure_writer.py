@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from confluent_kafka import Message
+from prometheus_client import CollectorRegistry
 
-from admin.metrics import Metrics
 from consumer.dead_letters import FailureWriter
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
+from consumer.metrics import ConsumerMetrics
 from consumer.wire.records import DeliveryRecord, encode_delivery
 from router import DomainEvent
 from store import AttemptRecord, FailedEventFilter, Store
@@ -43,10 +44,10 @@ def dead_letter(offset: int) -> Message:
 
 
 async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store: Store) -> None:
-    metrics = Metrics()
+    registry = CollectorRegistry()
     # The producer is only for records to set aside, which this test has none of.
     writer = FailureWriter(
-        store, metrics, Producer({"bootstrap.servers": "127.0.0.1:9"}), Topics("hookstream")
+        store, ConsumerMetrics(registry), Producer({"bootstrap.servers": "127.0.0.1:9"}), Topics("hookstream")
     )
 
     for offset in (7, 7):  # the same record again, as after a crash before its offset was committed
@@ -56,7 +57,7 @@ async def test_a_redelivered_dead_letter_record_is_stored_and_counted_once(store
 
     page = await store.list_failed(FailedEventFilter())
     assert [item.webhook_id for item in page.items] == ["msg_redelivered"]
-    assert metrics.registry.get_sample_value("hookstream_failed_events_stored_total") == 1
+    assert registry.get_sample_value("hookstream_failed_events_stored_total") == 1
     stored = await store.get_failed(page.items[0].id)
     assert stored is not None
     (attempt,) = stored.attempts
