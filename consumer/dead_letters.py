@@ -14,6 +14,7 @@ from typing import Any
 from confluent_kafka import Message as KafkaMessage
 
 from admin.metrics import Metrics
+from consumer.kafka.intake import position
 from consumer.wire.records import DeliveryRecord, decode_delivery
 from store import FailedEventRecord, RequestLogRecord, Store
 
@@ -36,7 +37,12 @@ class FailureWriter:
             record = decode_delivery(msg.value() or b"")
         except ValueError as exc:
             # Only hookstream writes these topics; a foreign record is skipped, loudly, rather than stall.
-            log.error("skipping a record on %s that is not a delivery record: %s", msg.topic(), exc)
+            topic, partition, offset = position(msg)
+            log.error(
+                "skipped a record that is not a delivery record: %s",
+                exc,
+                extra={"topic": topic, "partition": partition, "offset": offset},
+            )
             return None
         if msg.topic() == self._dlq:
             return self._write_failure(record)

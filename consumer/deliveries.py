@@ -96,7 +96,11 @@ class Deliveries:
     async def _invalid(self, msg: KafkaMessage, exc: InvalidEvent) -> None:
         self._metrics.events_invalid.labels(exc.code).inc()
         topic, partition, offset = position(msg)
-        log.warning("invalid event at %s[%d]@%d: %s", topic, partition, offset, exc.description)
+        log.warning(
+            "invalid event, sent to the invalid-events topic: %s",
+            exc.description,
+            extra={"topic": topic, "partition": partition, "offset": offset, "error_code": exc.code},
+        )
         headers = [
             ("hookstream-error-code", exc.code),
             ("hookstream-error", exc.description),
@@ -118,9 +122,8 @@ class Deliveries:
         if subscription is None or not subscription.active:
             self._metrics.retries_dropped.labels(record.subscription).inc()
             log.info(
-                "dropped retry of %s: subscription %s is gone or inactive",
-                record.webhook_id,
-                record.subscription,
+                "dropped a retry: its subscription is gone or inactive",
+                extra=_fields(record.source, record.webhook_id, record.subscription),
             )
             return None
         pending = _Record(asyncio.get_running_loop().create_future(), 1)
@@ -201,12 +204,20 @@ class Deliveries:
             await self._producer.send(self._topics.log, encode_delivery(record), key=key)
             return
         code = outcome.error_code or ""
+        fields = a.log_fields() | {
+            "attempt": message.attempt,
+            "error_code": code,
+            "error": outcome.description,
+        }
         if outcome.retryable and message.attempt <= subscription.retry.attempts:
             self._metrics.deliveries.labels(name, "retry", code).inc()
             await self._schedule_retry(record, subscription.retry.interval, outcome)
+            # Debug: an endpoint that is down fails every delivery, and the metrics count them already.
+            log.debug("delivery failed, retry scheduled", extra=fields)
         else:
             self._metrics.deliveries.labels(name, "dead_letter", code).inc()
             await self._dead_letter(record)
+            log.warning("delivery failed for good, sent to the dead-letter topic", extra=fields)
 
     async def _schedule_retry(self, record: DeliveryRecord, interval: timedelta, outcome: Outcome) -> None:
         delay = interval.total_seconds()
@@ -296,6 +307,22 @@ class _Attempt:
 
     def settle(self, outcome: Outcome) -> None:
         self.deliveries._settled(self, outcome)
+
+    def log_fields(self) -> dict[str, Any]:
+        """The fields of a line about this delivery (the sender's lines about it too)."""
+        return _fields(self.source, self.message.webhook_id, self.subscription.name)
+
+
+def _fields(source: tuple[str, int, int], webhook_id: str, subscription: str) -> dict[str, Any]:
+    # Every attempt of a delivery names the input record it came from, so one query finds them all.
+    topic, partition, offset = source
+    return {
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "webhook_id": webhook_id,
+        "subscription": subscription,
+    }
 
 
 def _origin_headers(record: DeliveryRecord) -> list[tuple[str, str]]:

@@ -155,10 +155,10 @@ class Intake:
             await asyncio.wait(set(self._tasks), timeout=0.05)
         if self._tasks:
             log.warning(
-                "%s: %d deliveries unfinished after %.0fs; they will be redelivered",
-                self.group,
+                "%d records unfinished after %.0fs; they will be redelivered",
                 len(self._tasks),
                 grace,
+                extra={"group": self.group},
             )
         self._commit_stored()
         for timer in self._deferred.values():
@@ -171,7 +171,7 @@ class Intake:
         err = msg.error()
         if err is not None:
             if err.code() != KafkaError._PARTITION_EOF:
-                log.warning("%s: consumer error: %s", self.group, err.str())
+                log.warning("consumer error: %s", err.str(), extra={"group": self.group})
             return
         topic, partition, offset = position(msg)
         key = (topic, partition)
@@ -201,7 +201,11 @@ class Intake:
         if exc is not None:
             # The record stays uncommitted and comes again after a restart or rebalance:
             # a handler that cannot finish must never let its offset go.
-            log.error("%s: record %s[%d]@%d failed: %r", self.group, key[0], key[1], offset, exc)
+            log.error(
+                "record failed, left uncommitted: %r",
+                exc,
+                extra={"group": self.group, "topic": key[0], "partition": key[1], "offset": offset},
+            )
             return
         self._store(key, offsets, offsets.done(offset))
         under_way = len(self._tasks)
@@ -232,7 +236,7 @@ class Intake:
         try:
             self._consumer.store_offsets(offsets=positions)
         except KafkaException as exc:
-            log.warning("%s: cannot store offsets %s: %s", self.group, positions, exc)
+            log.warning("cannot store offsets %s: %s", positions, exc, extra={"group": self.group})
 
     @property
     def in_flight(self) -> int:
@@ -300,7 +304,7 @@ class Intake:
             self._consumer.commit(asynchronous=False)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError._NO_OFFSET:
-                log.warning("%s: commit failed: %s", self.group, exc)
+                log.warning("commit failed: %s", exc, extra={"group": self.group})
 
     # -- observation -------------------------------------------------------------------
 
