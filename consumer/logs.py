@@ -15,7 +15,9 @@ from typing import Any, TextIO
 import structlog
 from structlog.stdlib import ProcessorFormatter
 
-__all__ = ["setup_logging"]
+__all__ = ["ROOMS", "setup_logging"]
+
+ROOMS = ("consumer", "admin", "router", "sender", "store")
 
 
 def setup_logging(level: str, *, json: bool, stream: TextIO | None = None) -> None:
@@ -47,6 +49,12 @@ def setup_logging(level: str, *, json: bool, stream: TextIO | None = None) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if root.level < logging.INFO:
+        # Debug is for our own lines: libraries' (aiosqlite's hold every SQL statement with its
+        # parameters, failed events' payloads included) stay off.
+        for room in ROOMS:
+            logging.getLogger(room).setLevel(level)
+        root.setLevel(logging.INFO)
 
 
 def _common_first(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from consumer.logs import setup_logging
+from consumer.logs import ROOMS, setup_logging
 from consumer.settings import Settings
 from sender.lanes import Job, Lane
 from sender.outcome import Message, Outcome
@@ -28,6 +28,8 @@ def output() -> Iterator[io.StringIO]:
     yield stream
     root.handlers[:] = handlers
     root.setLevel(level)
+    for room in ROOMS:
+        logging.getLogger(room).setLevel(logging.NOTSET)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -58,6 +60,14 @@ def test_libraries_log_json_lines_too_and_below_the_level_nothing(output: io.Str
         ("alembic.runtime.migration", "info"),
         ("librdkafka", "error"),
     ]
+
+
+def test_debug_is_for_our_own_lines_not_the_libraries(output: io.StringIO) -> None:
+    setup_logging("DEBUG", json=True, stream=output)
+    logging.getLogger("consumer.deliveries").debug("delivery failed, retry scheduled")
+    logging.getLogger("aiosqlite").debug("executing INSERT INTO failed_events ...")
+    logging.getLogger("aiosqlite").info("shown")
+    assert [line["logger"] for line in lines(output)] == ["consumer.deliveries", "aiosqlite"]
 
 
 def test_an_exception_is_one_json_field(output: io.StringIO) -> None:
