@@ -46,10 +46,10 @@ class FailureWriter:
     def handle(self, msg: KafkaMessage) -> Awaitable[None] | None:
         record = delivery_of(msg.value())
         if msg.topic() == self._topics.dlq:
-            return self._until_written(lambda: self._write_failure(record))
+            return self._until_written(record, lambda: self._write_failure(record))
         if msg.topic() == self._topics.log:
             entry = RequestLogRecord.succeeded(record, record.history[-1], record.request_body)
-            return self._until_written(lambda: self._store.log_request(entry))
+            return self._until_written(record, lambda: self._store.log_request(entry))
         return None
 
     async def quarantine(self, msg: KafkaMessage, error: Exception) -> None:
@@ -57,7 +57,8 @@ class FailureWriter:
         self._metrics.events_invalid.labels(code).inc()
         await set_aside(self._producer, self._topics.invalid, msg, code, f"{type(error).__name__}: {error}")
 
-    async def _until_written(self, write: Callable[[], Awaitable[None]]) -> None:
+    async def _until_written(self, record: DeliveryRecord, write: Callable[[], Awaitable[None]]) -> None:
+        fields = {"webhook_id": record.webhook_id, "subscription": record.subscription}
         pause = _BACKOFF_START
         while True:
             try:
@@ -65,7 +66,7 @@ class FailureWriter:
             except DatabaseError as exc:
                 self.trouble = f"the failed-events store is unavailable: {exc}"
                 self._metrics.store_available.set(0)
-                log.warning("%s; trying again in %.1fs", self.trouble, pause)
+                log.warning("%s; trying again in %.1fs", self.trouble, pause, extra=fields)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _BACKOFF_MAX)
             else:

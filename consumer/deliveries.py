@@ -148,18 +148,28 @@ class Deliveries:
         )
         if outcome.ok:
             await self._write(self.topics.log, replace(record, attempt=message.attempt))
-        elif code in NEVER_SENT and a.deferrals < MAX_DEFERRALS:
+            return
+        fields = a.log_fields() | {
+            "attempt": message.attempt,
+            "error_code": code,
+            "error": outcome.description,
+        }
+        if code in NEVER_SENT and a.deferrals < MAX_DEFERRALS:
             # Nothing reached the endpoint: wait and try the same attempt again.
             self.metrics.deliveries.labels(name, "deferred", code).inc()
             unsent = replace(record, attempt=message.attempt, history=a.history)
             await self.schedule(unsent, self.ladder.lowest, deferrals=a.deferrals + 1)
+            log.debug("delivery not sent, deferred", extra=fields)
         elif outcome.retryable and message.attempt <= subscription.retry.attempts:
             self.metrics.deliveries.labels(name, "retry", code).inc()
             rung = self.ladder.rung(subscription.retry.interval, outcome.retry_after)
             await self.schedule(record, rung)
+            # Debug: an endpoint that is down fails every delivery, and the metrics count them already.
+            log.debug("delivery failed, retry scheduled", extra=fields)
         else:
             self.metrics.deliveries.labels(name, "dead_letter", code).inc()
             await self.dead_letter(record)
+            log.warning("delivery failed for good, sent to the dead-letter topic", extra=fields)
 
     async def schedule(self, record: DeliveryRecord, rung: timedelta, *, deferrals: int = 0) -> None:
         """Write ``record`` to the retry topic of ``rung`` (a delay of the ladder), due ``rung`` from now."""
@@ -240,7 +250,11 @@ class InputStage:
         d = self._deliveries
         d.metrics.events_invalid.labels(code).inc()
         topic, partition, offset = position(msg)
-        log.warning("invalid event at %s[%d]@%d: %s", topic, partition, offset, description)
+        log.warning(
+            "invalid event, sent to the invalid-events topic: %s",
+            description,
+            extra={"topic": topic, "partition": partition, "offset": offset, "error_code": code},
+        )
         await set_aside(d.producer, d.topics.invalid, msg, code, description)
 
 
@@ -367,6 +381,22 @@ class _Attempt:
 
     def settle(self, outcome: Outcome) -> None:
         self.deliveries._settled(self, outcome)
+
+    def log_fields(self) -> dict[str, Any]:
+        """The fields of a line about this delivery (the sender's lines about it too)."""
+        return _fields(self.source, self.message.webhook_id, self.subscription.name)
+
+
+def _fields(source: tuple[str, int, int], webhook_id: str, subscription: str) -> dict[str, Any]:
+    # Every attempt of a delivery names the input record it came from, so one query finds them all.
+    topic, partition, offset = source
+    return {
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "webhook_id": webhook_id,
+        "subscription": subscription,
+    }
 
 
 def _origin_headers(record: DeliveryRecord) -> list[tuple[str, str]]:

@@ -144,11 +144,8 @@ class Service:
         background.append(asyncio.create_task(self._reload(source, deliveries), name="reload"))
         background.append(asyncio.create_task(self._observe(), name="observe"))
         log.info(
-            "hookstream running: role=%s, %d subscriptions, admin on %s:%d",
-            s.role,
-            len(router.subscriptions),
-            s.admin_host,
-            s.admin_port,
+            "hookstream running",
+            extra={"role": s.role, "subscriptions": len(router.subscriptions), "admin_port": s.admin_port},
         )
         try:
             stopped = asyncio.create_task(self._stop.wait())
@@ -191,12 +188,12 @@ class Service:
                 deliveries.router, deliveries.ladder = router, self._ladder(router)
                 self._count_subscriptions(router)
                 self.metrics.config_reloads.labels("applied").inc()
-                log.info("subscriptions reloaded: %d in force", len(router.subscriptions))
+                log.info("subscriptions reloaded", extra={"subscriptions": len(router.subscriptions)})
             elif source.rejected_count != rejected_before:
                 self.metrics.config_reloads.labels("rejected").inc()
                 log.error(
-                    "subscription change refused, the last good version stays in force:\n%s",
-                    source.last_error,
+                    "subscription change refused, the last good version stays in force",
+                    extra={"error": str(source.last_error)},
                 )
 
     async def _observe(self) -> None:

@@ -6,6 +6,7 @@ Nested fields use ``__``: ``HOOKSTREAM_KAFKA__BOOTSTRAP_SERVERS``. The plain
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 Role = Literal["all", "main", "retry", "dlq", "admin"]
 
+_LIBRDKAFKA = logging.getLogger("librdkafka")
+
 
 class KafkaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +51,9 @@ class KafkaSettings(BaseModel):
     client_config: dict[str, SecretStr] = Field(default_factory=dict)
 
     def client(self, **extra: Any) -> dict[str, Any]:
-        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        # librdkafka's own lines go through logging (served by poll), not straight to stderr, so they are
+        # rendered like every other line.
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _LIBRDKAFKA}
         conf.update({k: v.get_secret_value() for k, v in self.client_config.items()})
         conf.update(extra)
         return conf
@@ -83,12 +88,21 @@ class Settings(BaseSettings):
         default=None, gt=0, description="prune failed events older than this"
     )
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="json lines, or text for people; text when development, json otherwise"
+    )
 
     @model_validator(mode="after")
     def _development_allows_http(self) -> Settings:
         # One switch for development: the sender must not refuse what validation let through.
         if self.development and not self.sender.allow_http:
             self.sender = self.sender.model_copy(update={"allow_http": True})
+        return self
+
+    @model_validator(mode="after")
+    def _text_logs_in_development(self) -> Settings:
+        if self.log_format is None:
+            self.log_format = "text" if self.development else "json"
         return self
 
     @classmethod

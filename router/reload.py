@@ -10,7 +10,6 @@ delivery in flight keeps the subscription object it started with.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from router.index import Router
 from router.loader import SUFFIXES, load_subscriptions
 
 __all__ = ["SubscriptionSource"]
-
-_log = logging.getLogger(__name__)
 
 _FileStamp = tuple[int, int, int, int] | None
 _Signature = tuple[tuple[str, _FileStamp, str | None], ...]
@@ -93,8 +90,8 @@ class SubscriptionSource:
     def poll(self) -> Router | None:
         """A new Router when the files changed and are valid; None otherwise.
 
-        An invalid version is logged, counted and recorded in ``last_error``
-        once; the last good Router stays in force.
+        An invalid version is counted and recorded in ``last_error`` once (the
+        caller logs it); the last good Router stays in force.
         """
         # Stat before reading: a write landing while we read shows up at the next poll.
         signature = self._scan()
@@ -106,8 +103,6 @@ class SubscriptionSource:
         except SubscriptionError as exc:
             self.last_error = exc
             self.rejected_count += 1
-            _log.warning("subscriptions at %s rejected; the last good version stays: %s", self._path, exc)
             return None
         self._router, self.last_error = router, None
-        _log.info("subscriptions at %s reloaded: %d", self._path, len(router.subscriptions))
         return router

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .breaker import CircuitBreaker
 from .codes import ErrorCode, counts_against_endpoint
@@ -38,6 +38,12 @@ P = TypeVar("P")
 _CIRCUIT_OPEN = Outcome(
     ok=False, error_code=ErrorCode.CIRCUIT_OPEN, description="the endpoint's circuit breaker is open"
 )
+
+
+def _fields(message: Message, waiter: Waiter | None) -> dict[str, Any]:
+    # The sender knows no Kafka record nor subscription: a waiter's log_fields() may name them.
+    fields = getattr(waiter, "log_fields", None)
+    return {"webhook_id": message.webhook_id, **(fields() if callable(fields) else {})}
 
 
 class Job(Generic[P]):
@@ -60,7 +66,7 @@ class Job(Generic[P]):
         try:
             waiter.settle(outcome)
         except Exception:
-            log.exception("a delivery's outcome handler failed")
+            log.exception("a delivery's outcome handler failed", extra=_fields(self.message, waiter))
 
 
 class Lane(Generic[P]):
@@ -173,7 +179,7 @@ class Lane(Generic[P]):
                     outcome = await self._run(job.prepared, job.message)
                     failure = counts_against_endpoint(outcome.error_code, outcome.status)
                 except Exception as exc:  # a fault of hookstream's, not of the delivery
-                    log.exception("delivery %s failed inside the sender", job.message.webhook_id)
+                    log.exception("delivery failed inside the sender", extra=_fields(job.message, job.waiter))
                     outcome = Outcome(ok=False, error_code=ErrorCode.INTERNAL_ERROR, description=repr(exc))
                 finally:
                     self.in_flight -= 1

@@ -51,7 +51,9 @@ class Waiter(Protocol):
     """Whoever waits for a delivery submitted with :meth:`sender.Sender.submit`.
 
     ``settle`` is called once, on the event loop, with the delivery's outcome;
-    never for a delivery dropped by :meth:`sender.Sender.close`.
+    never for a delivery dropped by :meth:`sender.Sender.close`. A waiter may
+    also have ``log_fields()``: the fields of the sender's log lines about the
+    delivery besides its ``webhook_id`` (the sender knows no Kafka record).
     """
 
     def settle(self, outcome: Outcome) -> None: ...

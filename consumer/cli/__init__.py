@@ -24,16 +24,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.development:
         overrides["development"] = True
     settings = load_settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    from consumer.logs import setup_logging
+
+    setup_logging(settings.log_level, json=settings.log_format == "json")
     from consumer.service import run_service
     from router import SubscriptionError
 
     try:
         return run_service(settings)
     except SubscriptionError as exc:
-        print(f"hookstream: the subscriptions are not valid, not starting:\n{exc}", file=sys.stderr)
+        logging.getLogger(__name__).error(
+            "the subscriptions are not valid, not starting", extra={"error": str(exc)}
+        )
         return 2
 
 

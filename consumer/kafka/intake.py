@@ -169,10 +169,10 @@ class Intake:
             await asyncio.wait(set(self._tasks), timeout=0.05)
         if self._tasks:
             log.warning(
-                "%s: %d deliveries unfinished after %.0fs; they will be redelivered",
-                self.group,
+                "%d records unfinished after %.0fs; they will be redelivered",
                 len(self._tasks),
                 grace,
+                extra={"group": self.group},
             )
         self._commit_stored()
         for timer in self._deferred.values():
@@ -185,7 +185,7 @@ class Intake:
         err = msg.error()
         if err is not None:
             if err.code() != KafkaError._PARTITION_EOF:
-                log.warning("%s: consumer error: %s", self.group, err.str())
+                log.warning("consumer error: %s", err.str(), extra={"group": self.group})
             return
         topic, partition, offset = position(msg)
         key = (topic, partition)
@@ -240,14 +240,15 @@ class Intake:
     async def _quarantine(self, msg: Message, error: Exception) -> None:
         topic, partition, offset = position(msg)
         where = f"{topic}[{partition}]@{offset}"
-        log.error("%s: handling %s raised %r; setting it aside", self.group, where, error)
+        fields = {"group": self.group, "topic": topic, "partition": partition, "offset": offset}
+        log.error("handling the record raised %r; setting it aside", error, extra=fields)
         pause = _BACKOFF_START
         while True:
             try:
                 await self._handler.quarantine(msg, error)
             except Exception as exc:
                 self.trouble = f"cannot set {where} aside: {exc}"
-                log.error("%s: %s; trying again in %.1fs", self.group, self.trouble, pause)
+                log.error("%s; trying again in %.1fs", self.trouble, pause, extra=fields)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _BACKOFF_MAX)
             else:
@@ -274,7 +275,7 @@ class Intake:
         try:
             self._consumer.store_offsets(offsets=positions)
         except KafkaException as exc:
-            log.warning("%s: cannot store offsets %s: %s", self.group, positions, exc)
+            log.warning("cannot store offsets %s: %s", positions, exc, extra={"group": self.group})
 
     @property
     def in_flight(self) -> int:
@@ -342,7 +343,7 @@ class Intake:
             self._consumer.commit(asynchronous=False)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError._NO_OFFSET:
-                log.warning("%s: commit failed: %s", self.group, exc)
+                log.warning("commit failed: %s", exc, extra={"group": self.group})
 
     # -- observation -------------------------------------------------------------------
 

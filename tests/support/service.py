@@ -62,6 +62,8 @@ class ServiceProcess:
             "HOOKSTREAM_SENDER__SSRF_ALLOW": json.dumps(["127.0.0.0/8", "::1/128"]),
             "HOOKSTREAM_STORE_URL": f"sqlite+aiosqlite:///{log_dir / (prefix + '.db')}",
             "HOOKSTREAM_GRACE_PERIOD": "20",
+            # Text, as in development: its log is read by people when a test fails.
+            "HOOKSTREAM_LOG_FORMAT": "text",
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
