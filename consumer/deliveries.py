@@ -275,7 +275,8 @@ class RetryStage:
         if subscription is None:
             deliveries.metrics.retries_dropped.labels(record.subscription).inc()
             log.info(
-                "dropped retry of %s: subscription %s is deleted", record.webhook_id, record.subscription
+                "dropped a retry: its subscription is deleted",
+                extra=_fields(record.source, record.webhook_id, record.subscription),
             )
             return None
         if not subscription.active:

@@ -86,12 +86,12 @@ def test_a_failing_run_logs_json_lines_with_record_fields_and_no_secret(
     [event] = events(1, entity="Object")
     produce(kafka_bootstrap, service.input_topic, [b"\x00\xffnot an event", encode_avro(event)])
 
-    # A change the service refuses, then one it applies: paused's retry is dropped when due.
+    # A change the service refuses, then one it applies: paused is deleted, so its retry is dropped when due.
     assert receiver.wait_for(lambda: len(receiver.requests("/paused")) == 1, timeout=30)
     path = Path(service.env["HOOKSTREAM_SUBSCRIPTIONS"])
     write_subscriptions(path, [*subs, {**paused, "retry": {"attempts": 9}}])
     assert receiver.wait_for(lambda: service.metric("hookstream_config_reloads_total", result="rejected"))
-    write_subscriptions(path, [*subs, {**paused, "active": False}])
+    write_subscriptions(path, subs)
     assert receiver.wait_for(
         lambda: service.metric("hookstream_retries_dropped_total", subscription="paused") == 1, timeout=30
     )
