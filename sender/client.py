@@ -399,7 +399,11 @@ class Sender:
             raise TargetConfigError(f"{raw} is not an http(s) URL")
         if url.scheme == "http" and not self.settings.allow_http:
             raise TargetConfigError(f"{raw}: plain http is not allowed, use https")
-        self._policy.check_host(url.host)
+        host = self._policy.check_host(url.host)
+        if host != url.host:
+            # The address the guard decided on, so that the client connects to it
+            # however it would have read the written form.
+            url = url.with_host(host)
         return url
 
 
