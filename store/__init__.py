@@ -9,6 +9,7 @@ from store.errors import (
     FailedEventNotOpen,
     InvalidCursor,
     StoreError,
+    StoreNotMigrated,
     UnsupportedStoreUrl,
 )
 from store.records import (
@@ -45,6 +46,7 @@ __all__ = [
     "RequestLogRecord",
     "Store",
     "StoreError",
+    "StoreNotMigrated",
     "UnsupportedStoreUrl",
     "redact_headers",
 ]

@@ -42,6 +42,7 @@ from store.errors import (
     DatabaseError,
     FailedEventNotFound,
     FailedEventNotOpen,
+    StoreNotMigrated,
     UnsupportedStoreUrl,
 )
 from store.models import AttemptRow, FailedEventRow, RequestLogRow
@@ -173,6 +174,11 @@ class Store:
                 f"use one of {', '.join(_SUPPORTED_DRIVERS)}"
             )
         self._dialect = parsed.get_backend_name()
+        self._shown = parsed.render_as_string(hide_password=True)
+        # Connecting creates a missing SQLite file; a mistyped path must not leave an empty store behind.
+        self._sqlite_file: Path | None = None
+        if self._dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._sqlite_file = Path(str(parsed.database))
         self._engine = create_async_engine(parsed, echo=echo, pool_pre_ping=True)
         if self._dialect == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
@@ -190,7 +196,8 @@ class Store:
         await self._engine.dispose()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (creates it in an empty database)."""
+        """Bring the schema to the newest revision (creates it in an empty database, or the SQLite file)."""
+        self._sqlite_file = None
         try:
             async with self._engine.begin() as connection:
                 if self._dialect == "postgresql":
@@ -203,10 +210,16 @@ class Store:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._sqlite_file is not None:
+            if not self._sqlite_file.exists():
+                raise StoreNotMigrated(self._shown, f"{self._sqlite_file} does not exist")
+            self._sqlite_file = None  # it exists from now on: connections do not delete it
         try:
             async with self._sessions.begin() as session:
                 yield session
         except (SQLAlchemyError, OSError) as exc:
+            if _missing_table(exc):
+                raise StoreNotMigrated(self._shown, "its tables do not exist") from exc
             raise DatabaseError(_describe(exc)) from exc
 
     def _insert_new(self, model: type[FailedEventRow] | type[RequestLogRow]) -> Insert:
@@ -460,6 +473,13 @@ async def _affected(session: AsyncSession, statement: Executable) -> int:
     # No ORM objects are loaded in these sessions, so there is nothing to synchronize.
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount
+
+
+def _missing_table(exc: BaseException) -> bool:
+    """Whether the database refused a statement because a table of the store does not exist."""
+    original = getattr(exc, "orig", None)
+    # PostgreSQL says undefined_table (42P01); SQLite has no codes, only its message.
+    return getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original or "")
 
 
 def _describe(exc: BaseException) -> str:
