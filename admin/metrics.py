@@ -208,7 +208,9 @@ class Metrics:
             registry=r,
         )
         self.failed_stored = Counter(
-            "hookstream_failed_events_stored", "Failed events written to the store (each once)", registry=r
+            "hookstream_failed_events_stored",
+            "Failed events written to the store (each once) or opened again by a new failure",
+            registry=r,
         )
         self.failed_open = Gauge(
             "hookstream_failed_events_open", "Open failed events in the store", registry=r

@@ -109,5 +109,7 @@ class FailureWriter:
 
     async def _write_failure(self, record: DeliveryRecord) -> None:
         recorded = await self._store.record_failure(failed_event_record(record))
-        if recorded.created:  # a redelivered dead-letter record is not stored twice, nor counted twice
+        # A redelivered dead-letter record is not stored twice, nor counted twice; a failed event
+        # that failed again after a resend closed it is back in the operators' queue, and counts.
+        if recorded.created or recorded.reopened:
             self._metrics.failed_stored.inc()
