@@ -19,7 +19,7 @@ from .auth import static_auth_header
 from .classify import classify_exception
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
 from .deadlines import Deadlines
-from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
+from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError, WsdlUnavailable
 from .lanes import Job, Lane
 from .oauth import TokenSource
 from .outcome import Message, Outcome
@@ -192,7 +192,8 @@ class Sender:
             return prepared
         try:
             return await self._prepare(target)
-        except (TargetConfigError, SsrfBlocked) as exc:
+        except (TargetConfigError, SsrfBlocked, WsdlUnavailable) as exc:
+            # Nothing is kept of a failed preparation: the next delivery prepares afresh.
             return _refused(exc)
 
     def _attempt(self, prepared: _Prepared, message: Message) -> Awaitable[Outcome]:
@@ -432,4 +433,6 @@ def _resolve(outcome: Outcome, done: asyncio.Future[Outcome]) -> None:
 def _refused(exc: Exception) -> Outcome:
     if isinstance(exc, SsrfBlocked):
         return Outcome(ok=False, error_code="ssrf_blocked", description=str(exc), retryable=False)
+    if isinstance(exc, WsdlUnavailable):
+        return Outcome(ok=False, error_code="wsdl_unavailable", description=str(exc), retryable=True)
     return Outcome(ok=False, error_code="config_error", description=str(exc), retryable=False)

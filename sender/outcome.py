@@ -27,7 +27,7 @@ class Outcome(NamedTuple):
 
     ``error_code`` is the HTTP status as text (``"503"``) or a name such as
     ``timeout``, ``connect_error``, ``tls_error``, ``ssrf_blocked``,
-    ``oauth_token_error``, ``soap_fault``, ``circuit_open``. ``retryable`` is
+    ``oauth_token_error``, ``soap_fault``, ``wsdl_unavailable``, ``circuit_open``. ``retryable`` is
     False where another attempt cannot help (``ssrf_blocked``).
     ``retry_after`` is the receiver's ``Retry-After`` in seconds, if any.
     """
