@@ -341,8 +341,10 @@ class Sender:
             ssl_context = await asyncio.to_thread(ssl_contexts.get, endpoint.tls)
 
         headers = {"User-Agent": settings.user_agent, "Content-Type": _JSON_CONTENT_TYPE}
-        headers.update(endpoint.headers)
-        secret_headers = []
+        headers.update({name: value.get_secret_value() for name, value in endpoint.headers.items()})
+        # Configured header values may be credentials: masked in every copy the Outcome carries
+        # (retry and dead-letter records, the store) unless the endpoint calls them public.
+        secret_headers = list(endpoint.masked_headers())
         static = static_auth_header(target.auth)
         if static is not None:
             headers[static[0]] = static[1]
