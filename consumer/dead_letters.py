@@ -85,5 +85,7 @@ class FailureWriter:
             first_attempt_at=record.first_attempt_at,
         )
         recorded = await self._store.record_failure(failed)
-        if recorded.created:  # a redelivered dead-letter record is not stored twice, nor counted twice
+        # A redelivered dead-letter record is not stored twice, nor counted twice; a failed event
+        # that failed again after a resend closed it is back in the operators' queue, and counts.
+        if recorded.created or recorded.reopened:
             self._metrics.failed_stored.inc()

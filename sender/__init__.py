@@ -9,6 +9,7 @@ Exceptions raised inside the sender (each becomes an Outcome's error code)::
 
     SenderError
     ├── TargetConfigError      config_error (not retryable)
+    ├── WsdlUnavailable        wsdl_unavailable (retryable)
     ├── OAuthTokenError        oauth_token_error
     └── SoapBuildError         soap_build_error (not retryable)
     OSError
@@ -18,7 +19,14 @@ Exceptions raised inside the sender (each becomes an Outcome's error code)::
 from .client import Sender
 from .codes import ErrorCode
 from .config import Target
-from .errors import OAuthTokenError, SenderError, SoapBuildError, SsrfBlocked, TargetConfigError
+from .errors import (
+    OAuthTokenError,
+    SenderError,
+    SoapBuildError,
+    SsrfBlocked,
+    TargetConfigError,
+    WsdlUnavailable,
+)
 from .outcome import Message, Outcome
 from .settings import LOOPBACK_NETWORKS, BreakerSettings, SenderSettings
 
@@ -36,4 +44,5 @@ __all__ = [
     "SsrfBlocked",
     "Target",
     "TargetConfigError",
+    "WsdlUnavailable",
 ]

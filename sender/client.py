@@ -21,7 +21,7 @@ from .classify import classify_exception, classify_response
 from .codes import ErrorCode
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
 from .deadlines import Deadlines
-from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError
+from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError, WsdlUnavailable
 from .lanes import Job, Lane
 from .metrics import LaneCollector
 from .oauth import TokenSource
@@ -188,7 +188,8 @@ class Sender:
             return prepared
         try:
             return await self._prepare(target)
-        except (TargetConfigError, SsrfBlocked) as exc:
+        except (TargetConfigError, SsrfBlocked, WsdlUnavailable) as exc:
+            # Nothing is kept of a failed preparation: the next delivery prepares afresh.
             return _refused(exc)
 
     async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
@@ -313,8 +314,10 @@ class Sender:
             ssl_context = await asyncio.to_thread(ssl_contexts.get, endpoint.tls)
 
         headers = {"User-Agent": settings.user_agent, "Content-Type": _JSON_CONTENT_TYPE}
-        headers.update(endpoint.headers)
-        secret_headers = []
+        headers.update({name: value.get_secret_value() for name, value in endpoint.headers.items()})
+        # Configured header values may be credentials: masked in every copy the Outcome carries
+        # (retry and dead-letter records, the store) unless the endpoint calls them public.
+        secret_headers = list(endpoint.masked_headers())
         static = static_auth_header(target.auth)
         if static is not None:
             headers[static[0]] = static[1]
@@ -372,7 +375,11 @@ class Sender:
             raise TargetConfigError(f"{raw} is not an http(s) URL")
         if url.scheme == "http" and not self.settings.allow_http:
             raise TargetConfigError(f"{raw}: plain http is not allowed, use https")
-        self._policy.check_host(url.host)
+        host = self._policy.check_host(url.host)
+        if host != url.host:
+            # The address the guard decided on, so that the client connects to it
+            # however it would have read the written form.
+            url = url.with_host(host)
         return url
 
 
@@ -405,4 +412,6 @@ class _Awaited:
 def _refused(exc: Exception) -> Outcome:
     if isinstance(exc, SsrfBlocked):
         return Outcome(ok=False, error_code=ErrorCode.SSRF_BLOCKED, description=str(exc))
+    if isinstance(exc, WsdlUnavailable):
+        return Outcome(ok=False, error_code=ErrorCode.WSDL_UNAVAILABLE, description=str(exc))
     return Outcome(ok=False, error_code=ErrorCode.CONFIG_ERROR, description=str(exc))

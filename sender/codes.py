@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     """The OAuth2 token endpoint gave no token."""
     SOAP_FAULT = "soap_fault"
     """The SOAP service answered with a fault."""
+    WSDL_UNAVAILABLE = "wsdl_unavailable"
+    """The SOAP service's WSDL could not be fetched just now (it is fetched again next time)."""
     SOAP_BUILD_ERROR = "soap_build_error"
     """The SOAP envelope could not be built from the event (not retried)."""
     # -- a delivery that was never sent ---------------------------------------------------

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
 __all__ = [
     "ApiKeyAuth",
@@ -24,6 +24,7 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "Endpoint",
+    "HeaderValue",
     "NoAuth",
     "OAuth2ClientCredentials",
     "OAuth2Password",
@@ -32,10 +33,12 @@ __all__ = [
     "SoapEndpoint",
     "Target",
     "TlsConfig",
+    "resolve_header_value",
     "resolve_secret",
 ]
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_PATH_PREFIXES = ("/", "./", "../", "~")
 
 
 def resolve_secret(value: object, info: ValidationInfo) -> object:
@@ -50,14 +53,14 @@ def resolve_secret(value: object, info: ValidationInfo) -> object:
         return value
     match = _ENV_REF.match(value)
     resolve = not (info.context and info.context.get("resolve_secrets") is False)
-    if not resolve and (match or value.startswith(("/", "./", "../", "~"))):
+    if not resolve and (match or value.startswith(_PATH_PREFIXES)):
         return SecretStr(value)
     if match:
         name = match.group(1)
         if name not in os.environ:
             raise ValueError(f"environment variable {name} is not set")
         return SecretStr(os.environ[name])
-    if value.startswith(("/", "./", "../", "~")):
+    if value.startswith(_PATH_PREFIXES):
         path = Path(value).expanduser()
         try:
             return SecretStr(path.read_text(encoding="utf-8").strip())
@@ -67,6 +70,18 @@ def resolve_secret(value: object, info: ValidationInfo) -> object:
 
 
 Secret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
+
+
+def resolve_header_value(value: object, info: ValidationInfo) -> object:
+    """An endpoint header's value: ``${ENV_VAR}`` or a file path is resolved as a secret, other text
+    is taken as written (a tenant id, say). Either way it is kept as a SecretStr: header values are
+    often credentials, and only the headers an endpoint names public are shown anywhere."""
+    if isinstance(value, str) and not (_ENV_REF.match(value) or value.startswith(_PATH_PREFIXES)):
+        return SecretStr(value)
+    return resolve_secret(value, info)
+
+
+HeaderValue = Annotated[SecretStr, BeforeValidator(resolve_header_value)]
 
 
 class _Model(BaseModel):
@@ -82,15 +97,41 @@ class TlsConfig(_Model):
     client_key_password: Secret | None = None
 
 
-class RestEndpoint(_Model):
+class _EndpointHeaders(_Model):
+    headers: dict[str, HeaderValue] = Field(
+        default_factory=dict,
+        description="extra request headers; a value may be ${ENV_VAR} or a file path, read like any "
+        "secret. Every value is masked in stored and dead-lettered copies of the request unless its "
+        "header is listed in public_headers",
+    )
+    public_headers: tuple[str, ...] = Field(
+        default=(),
+        description="names of headers in `headers` whose values hold no secret and are shown as "
+        "they are in stored and dead-lettered copies of the request (e.g. X-Tenant)",
+    )
+
+    @model_validator(mode="after")
+    def _public_headers_are_configured(self) -> _EndpointHeaders:
+        configured = {name.lower() for name in self.headers}
+        unknown = [name for name in self.public_headers if name.lower() not in configured]
+        if unknown:
+            raise ValueError(f"public_headers names headers not in headers: {', '.join(unknown)}")
+        return self
+
+    def masked_headers(self) -> tuple[str, ...]:
+        """The configured headers whose values stored copies of a request mask."""
+        public = {name.lower() for name in self.public_headers}
+        return tuple(name for name in self.headers if name.lower() not in public)
+
+
+class RestEndpoint(_EndpointHeaders):
     type: Literal["rest"] = "rest"
     url: str
     timeout: float = Field(default=15.0, gt=0, le=300, description="seconds for the whole request")
-    headers: dict[str, str] = Field(default_factory=dict)
     tls: TlsConfig | None = None
 
 
-class SoapEndpoint(_Model):
+class SoapEndpoint(_EndpointHeaders):
     type: Literal["soap"]
     url: str
     wsdl: str = Field(description="path or URL of the service's WSDL")
@@ -102,7 +143,6 @@ class SoapEndpoint(_Model):
         description="message parameter -> dotted path in the webhook body (e.g. data.customer.id)",
     )
     timeout: float = Field(default=15.0, gt=0, le=300)
-    headers: dict[str, str] = Field(default_factory=dict)
     tls: TlsConfig | None = None
 
 

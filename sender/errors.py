@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["OAuthTokenError", "SenderError", "SoapBuildError", "SsrfBlocked", "TargetConfigError"]
+__all__ = [
+    "OAuthTokenError",
+    "SenderError",
+    "SoapBuildError",
+    "SsrfBlocked",
+    "TargetConfigError",
+    "WsdlUnavailable",
+]
 
 
 class SenderError(Exception):
@@ -11,6 +18,14 @@ class SenderError(Exception):
 
 class TargetConfigError(SenderError):
     """A target cannot be used as configured (bad certificate file, secret, URL, WSDL ...)."""
+
+
+class WsdlUnavailable(SenderError):
+    """A WSDL, or a document it imports, could not be fetched just now (no connection, timeout, 5xx).
+
+    Unlike a WSDL that loads but is wrong, this passes: the delivery is retried, and the next one
+    fetches the WSDL again.
+    """
 
 
 class OAuthTokenError(SenderError):

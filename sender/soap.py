@@ -21,7 +21,7 @@ import zeep.wsdl.utils
 from zeep.wsdl.bindings.soap import Soap12Binding
 
 from .config import SoapEndpoint
-from .errors import SoapBuildError, TargetConfigError
+from .errors import SoapBuildError, SsrfBlocked, TargetConfigError, WsdlUnavailable
 from .responses import read_capped
 
 __all__ = ["SoapCall", "WsdlCache"]
@@ -141,15 +141,29 @@ class WsdlCache:
 
         try:
             return await asyncio.to_thread(load)
-        except TargetConfigError:
+        except (TargetConfigError, WsdlUnavailable, SsrfBlocked):
             raise
         except Exception as exc:
             raise TargetConfigError(f"WSDL {wsdl} cannot be loaded: {exc}") from exc
 
     async def _get(self, url: str) -> bytes:
-        async with self._session.get(
-            url, allow_redirects=False, timeout=self._timeout, ssl=self._ssl
-        ) as response:
-            if response.status != 200:
-                raise TargetConfigError(f"{url} answered {response.status}")
-            return await read_capped(response, _MAX_WSDL_BYTES)
+        try:
+            async with self._session.get(
+                url, allow_redirects=False, timeout=self._timeout, ssl=self._ssl
+            ) as response:
+                # A server error or overload passes; any other answer is what the URL serves.
+                if response.status >= 500 or response.status in (408, 429):
+                    raise WsdlUnavailable(f"{url} answered {response.status}")
+                if response.status != 200:
+                    raise TargetConfigError(f"{url} answered {response.status}")
+                return await read_capped(response, _MAX_WSDL_BYTES)
+        except SsrfBlocked:
+            raise
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, SsrfBlocked):
+                raise exc.os_error from None
+            raise WsdlUnavailable(f"{url} cannot be fetched: {exc}") from exc
+        except aiohttp.InvalidURL as exc:
+            raise TargetConfigError(f"{url} is not a valid URL") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise WsdlUnavailable(f"{url} cannot be fetched: {exc!r}") from exc

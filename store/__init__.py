@@ -9,6 +9,7 @@ from store.errors import (
     FailedEventNotOpen,
     InvalidCursor,
     StoreError,
+    StoreNotMigrated,
     UnsupportedStoreUrl,
 )
 from store.records import (
@@ -49,6 +50,7 @@ __all__ = [
     "RequestLogRecord",
     "Store",
     "StoreError",
+    "StoreNotMigrated",
     "UnsupportedStoreUrl",
     "redact_headers",
 ]

@@ -9,7 +9,9 @@ Every one derives from :class:`StoreError`, so a caller that only needs "the sto
     ├── FailedEventNotFound     resend_* on an id that does not exist (deleted meanwhile)
     ├── FailedEventNotOpen      resend_* on a failed event that is already closed
     └── DatabaseError           the database failed or refused the operation; the driver's error
-                                is chained as __cause__ (unreachable server, schema not migrated)
+        │                       is chained as __cause__ (unreachable server, say)
+        └── StoreNotMigrated    the database (or SQLite file) holds no store: nothing was ever
+                                recorded there; Store.migrate creates the tables
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "FailedEventNotOpen",
     "InvalidCursor",
     "StoreError",
+    "StoreNotMigrated",
     "UnsupportedStoreUrl",
 ]
 
@@ -54,3 +57,14 @@ class FailedEventNotOpen(StoreError):
 
 class DatabaseError(StoreError):
     """The database failed or refused the operation; the driver's exception is the ``__cause__``."""
+
+
+class StoreNotMigrated(DatabaseError):
+    """The store's tables do not exist: the service never ran against this database, or it is mistyped.
+
+    A DatabaseError, so that callers which retry or give up on database failures treat it alike.
+    """
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(f"no failed-events store at {store}: {reason}")
+        self.store = store

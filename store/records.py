@@ -326,10 +326,12 @@ def _delivery_fields(delivery: Delivery) -> _DeliveryFields:
 
 @dataclass(frozen=True, slots=True)
 class RecordedFailure:
-    """What ``record_failure`` did: the failed event's id, and whether this call created it."""
+    """What ``record_failure`` did: the failed event's id, whether this call created it, and whether
+    it opened again a failed event a resend had closed."""
 
     id: int
     created: bool
+    reopened: bool = False
 
 
 @dataclass(frozen=True, slots=True)

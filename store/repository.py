@@ -42,6 +42,7 @@ from store.errors import (
     DatabaseError,
     FailedEventNotFound,
     FailedEventNotOpen,
+    StoreNotMigrated,
     UnsupportedStoreUrl,
 )
 from store.models import AttemptRow, FailedEventRow, RequestLogRow
@@ -174,6 +175,11 @@ class Store:
                 f"use one of {', '.join(_SUPPORTED_DRIVERS)}"
             )
         self._dialect = parsed.get_backend_name()
+        self._shown = parsed.render_as_string(hide_password=True)
+        # Connecting creates a missing SQLite file; a mistyped path must not leave an empty store behind.
+        self._sqlite_file: Path | None = None
+        if self._dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._sqlite_file = Path(str(parsed.database))
         self._engine = create_async_engine(parsed, echo=echo, pool_pre_ping=True)
         if self._dialect == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
@@ -191,7 +197,8 @@ class Store:
         await self._engine.dispose()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (creates it in an empty database)."""
+        """Bring the schema to the newest revision (creates it in an empty database, or the SQLite file)."""
+        self._sqlite_file = None
         try:
             async with self._engine.begin() as connection:
                 if self._dialect == "postgresql":
@@ -204,10 +211,16 @@ class Store:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._sqlite_file is not None:
+            if not self._sqlite_file.exists():
+                raise StoreNotMigrated(self._shown, f"{self._sqlite_file} does not exist")
+            self._sqlite_file = None  # it exists from now on: connections do not delete it
         try:
             async with self._sessions.begin() as session:
                 yield session
         except (SQLAlchemyError, OSError) as exc:
+            if _missing_table(exc):
+                raise StoreNotMigrated(self._shown, "its tables do not exist") from exc
             raise DatabaseError(_describe(exc)) from exc
 
     def _insert_new(self, model: type[FailedEventRow] | type[RequestLogRow]) -> Insert:
@@ -219,10 +232,13 @@ class Store:
     # --- failed events --------------------------------------------------------------------------
 
     async def record_failure(self, rec: FailedEventRecord) -> RecordedFailure:
-        """Store a dead-lettered delivery; returns its id and whether this call created it.
+        """Store a dead-lettered delivery; returns its id and whether this call created or reopened it.
 
-        Idempotent on ``rec.webhook_id``: when a failed event with that webhook id exists (a
-        redelivered dead-letter record), nothing changes and the existing id is returned.
+        One failed event per ``rec.webhook_id``. When it exists already, the attempts of ``rec`` its
+        history lacks (same number and time) are appended, and it takes ``rec``'s request, response
+        and error and is open again: the event failed anew after a resend closed it (its input came
+        again after a crash, say). A redelivered dead-letter record brings no attempt the history
+        lacks, and changes nothing.
         """
         now = _now()
         values: dict[str, Any] = {
@@ -253,16 +269,65 @@ class Store:
                 self._insert_new(FailedEventRow).values(values).returning(FailedEventRow.id)
             )
             if new_id is None:
-                existing = await session.scalar(
-                    select(FailedEventRow.id).where(FailedEventRow.webhook_id == rec.webhook_id)
-                )
-                assert existing is not None  # the conflicting row; failed events are only deleted
-                return RecordedFailure(existing, created=False)
+                return await self._record_again(session, rec, values)
             await session.execute(
                 insert(AttemptRow),
                 [{"failed_event_id": new_id, **asdict(attempt)} for attempt in rec.attempts],
             )
             return RecordedFailure(int(new_id), created=True)
+
+    async def _record_again(
+        self, session: AsyncSession, rec: FailedEventRecord, values: Mapping[str, Any]
+    ) -> RecordedFailure:
+        # Locked, so that a concurrent resend closing it waits for this (PostgreSQL; SQLite's
+        # INSERT above already holds the database's write lock).
+        existing = (
+            await session.execute(
+                select(FailedEventRow.id, FailedEventRow.state, FailedEventRow.last_attempt_at)
+                .where(FailedEventRow.webhook_id == rec.webhook_id)
+                .with_for_update()
+            )
+        ).one()  # the conflicting row: it was there a moment ago, and deleting it waits for the lock
+        known = {
+            (row.number, row.at)
+            for row in await session.execute(
+                select(AttemptRow.number, AttemptRow.at).where(AttemptRow.failed_event_id == existing.id)
+            )
+        }
+        new = [attempt for attempt in rec.attempts if (attempt.number, attempt.at) not in known]
+        if not new:
+            return RecordedFailure(existing.id, created=False)
+        changed = {
+            key: values[key]
+            for key in (
+                "url",
+                "request_headers",
+                "request_body",
+                "response_status",
+                "response_excerpt",
+                "error_code",
+                "error_description",
+            )
+        }
+        await session.execute(
+            update(FailedEventRow)
+            .where(FailedEventRow.id == existing.id)
+            .values(
+                **changed,
+                state=FailedEventState.OPEN.value,
+                closed_at=None,
+                attempt_count=FailedEventRow.attempt_count + len(new),
+                last_attempt_at=max(existing.last_attempt_at, rec.last_attempt_at),
+                updated_at=values["updated_at"],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            insert(AttemptRow), [{"failed_event_id": existing.id, **asdict(attempt)} for attempt in new]
+        )
+        return RecordedFailure(
+            existing.id, created=False, reopened=existing.state == FailedEventState.CLOSED.value
+        )
 
     async def list_failed(
         self,
@@ -459,6 +524,13 @@ async def _affected(session: AsyncSession, statement: Executable) -> int:
     # No ORM objects are loaded in these sessions, so there is nothing to synchronize.
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount
+
+
+def _missing_table(exc: BaseException) -> bool:
+    """Whether the database refused a statement because a table of the store does not exist."""
+    original = getattr(exc, "orig", None)
+    # PostgreSQL says undefined_table (42P01); SQLite has no codes, only its message.
+    return getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original or "")
 
 
 def _describe(exc: BaseException) -> str:

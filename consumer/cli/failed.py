@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from consumer.settings import load_settings
 from router.durations import parse_duration
-from store.errors import StoreError
+from store.errors import StoreError, StoreNotMigrated
 from store.records import FailedEvent, FailedEventFilter, FailedEventState, FailedEventSummary
 from store.redaction import redact_headers
 from store.repository import DEFAULT_STORE_URL, MAX_PAGE_SIZE, Store
@@ -109,6 +109,13 @@ def store_command(handler: StoreHandler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(with_store(args))
+        except StoreNotMigrated as exc:
+            print(
+                f"hookstream: {exc}\nNothing was ever recorded there; the service creates the store when it "
+                "starts, and `hookstream store migrate` creates it now.",
+                file=sys.stderr,
+            )
+            return 1
         except StoreError as exc:
             print(f"hookstream: {exc}", file=sys.stderr)
             return 1

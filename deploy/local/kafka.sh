@@ -25,8 +25,24 @@ fetch() {
   touch "$cache/.complete"
 }
 
+# The command line of process $1, or nothing when it is gone.
+command_line() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null || true
+  else
+    ps -o args= -p "$1" 2>/dev/null || true
+  fi
+}
+
+# Whether the pid file names this script's broker for this data folder. A live
+# pid alone proves nothing: after a crash or a reboot the number may belong to
+# another process, which start must not take for the broker nor stop kill.
 running() {
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  [ -f "$pidfile" ] || return 1
+  local pid cmd; pid=$(cat "$pidfile")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmd=$(command_line "$pid")
+  [[ "$cmd" == *" kafka.Kafka $data/server.properties"* ]]
 }
 
 listening() {
@@ -76,7 +92,8 @@ start() {
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if listening; then echo "kafka.sh: started on 127.0.0.1:$port (pid $(cat "$pidfile"), data $data)"; return 0; fi
-    running || { echo "kafka.sh: the broker exited; last lines of $log:" >&2; tail -n 30 "$log" >&2; return 1; }
+    # kill -0, not running: the child may not have exec'd java yet, and its pid is surely ours.
+    kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "kafka.sh: the broker exited; last lines of $log:" >&2; tail -n 30 "$log" >&2; return 1; }
     sleep 0.5
   done
   echo "kafka.sh: the broker did not listen within 60 s; see $log" >&2
@@ -87,8 +104,8 @@ stop() {
   running || { rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; }
   local pid; pid=$(cat "$pidfile")
   kill "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do running || break; sleep 0.5; done
+  if running; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$pidfile"
   echo "kafka.sh: stopped"
 }

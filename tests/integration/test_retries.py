@@ -91,6 +91,46 @@ def test_zero_attempts_go_straight_to_the_dead_letter_topic_and_the_store(
     assert len(receiver.requests("/down")) == 1
 
 
+def test_configured_header_values_are_masked_in_dead_letters_unless_public(
+    service_factory: Any, receiver: Receiver, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    receiver.behave("/headers", status=500)
+    key_file = tmp_path / "partner-key"
+    key_file.write_text("key-from-a-file\n")
+    endpoint = {
+        "headers": {
+            "X-Api-Key": "${PARTNER_API_KEY}",
+            "X-Partner-Key": str(key_file),
+            "X-Inline-Token": "inline-credential",
+            "X-Tenant": "acme",
+        },
+        "public_headers": ["X-Tenant"],
+    }
+    service = service_factory(
+        [subscription("headers", receiver.url("/headers"), retry={"attempts": 0}, endpoint=endpoint)],
+        PARTNER_API_KEY="key-from-the-environment",
+    ).start()
+    produce(kafka_bootstrap, service.input_topic, [encode_avro(e) for e in events(1, entity="Object")])
+
+    [dead] = read_topic(kafka_bootstrap, f"{service.prefix}.dlq", expected=1)
+    [failed] = stored(service)
+
+    [sent] = receiver.requests("/headers")
+    assert sent.headers["X-Api-Key"] == "key-from-the-environment"
+    assert sent.headers["X-Partner-Key"] == "key-from-a-file"
+    assert sent.headers["X-Inline-Token"] == "inline-credential"
+    expected = {
+        "X-Api-Key": "[redacted]",
+        "X-Partner-Key": "[redacted]",
+        "X-Inline-Token": "[redacted]",
+        "X-Tenant": "acme",
+    }
+    for copy in (decode_delivery(dead.value()).request_headers, failed.request_headers):
+        assert {name: copy[name] for name in expected} == expected
+        assert "key-from" not in str(copy)
+        assert "inline-credential" not in str(copy)
+
+
 def test_five_attempts_make_six_tries_and_the_store_keeps_the_whole_trial_history(
     service_factory: Any, receiver: Receiver, kafka_bootstrap: str
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from sender import Message, Sender, Target
 from sender.config import SoapEndpoint
+from tests.support.receivers.http import Receiver, Reply
 from tests.support.receivers.soap import SoapService
 
 BODY = {"event_id": "e-9", "data": {"customer": {"id": "C-42", "status": 2}, "notes": ["first", "second"]}}
@@ -102,6 +104,52 @@ async def test_an_unknown_operation_is_a_configuration_error(sender: Sender, soa
 
 async def test_a_missing_wsdl_is_a_configuration_error(sender: Sender, tmp_path: Path) -> None:
     target = soap_target("http://127.0.0.1:9/soap", wsdl=str(tmp_path / "absent.wsdl"))
+
+    outcome = await sender.deliver(target, message())
+
+    assert (outcome.error_code, outcome.retryable) == ("config_error", False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_wsdl_that_cannot_be_fetched_yet_is_retryable_and_fetched_again(sender: Sender) -> None:
+    port = _free_port()
+    target = soap_target(f"http://127.0.0.1:{port}/soap11")
+
+    down = await sender.deliver(target, message())
+    with SoapService(port=port) as service:
+        up = await sender.deliver(target, message())
+
+    assert (down.ok, down.error_code, down.retryable) == (False, "wsdl_unavailable", True)
+    assert f"127.0.0.1:{port}" in down.description
+    assert up.ok, up
+    assert [call.customer_id for call in service.calls] == ["C-42"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retryable"), [(503, "wsdl_unavailable", True), (404, "config_error", False)]
+)
+async def test_a_wsdl_server_error_passes_and_a_missing_wsdl_does_not(
+    sender: Sender, receiver: Receiver, status: int, code: str, retryable: bool
+) -> None:
+    receiver.reply("/customers.wsdl", Reply(status))
+    target = soap_target(receiver.url("/soap"), wsdl=receiver.url("/customers.wsdl"))
+
+    outcome = await sender.deliver(target, message())
+
+    assert (outcome.error_code, outcome.retryable) == (code, retryable)
+    assert [r.path for r in receiver.received] == ["/customers.wsdl"]
+
+
+async def test_a_wsdl_that_loads_but_is_invalid_is_a_configuration_error(
+    sender: Sender, receiver: Receiver
+) -> None:
+    receiver.reply("/customers.wsdl", Reply(200, body=b"<html>not a WSDL</html>"))
+    target = soap_target(receiver.url("/soap"), wsdl=receiver.url("/customers.wsdl"))
 
     outcome = await sender.deliver(target, message())
 

@@ -47,6 +47,43 @@ def test_migrate_then_list_an_empty_store(store_url: str, capsys: pytest.Capture
     assert "0 shown of 0" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("failed", "list"),
+        ("failed", "list", "--json"),
+        ("failed", "show", "1"),
+        ("failed", "delete", "1"),
+        ("store", "prune", "--older-than", "30d"),
+    ],
+)
+def test_a_store_the_service_never_created_is_named_plainly(
+    store_url: str, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    # store_url is a database without the store's tables (on SQLite an existing, empty file).
+    if store_url.startswith("sqlite"):
+        Path(store_url.removeprefix("sqlite+aiosqlite:///")).touch()
+
+    assert hookstream(*command, "--store-url", store_url) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"hookstream: no failed-events store at {store_url}: its tables do not exist\n")
+    assert "hookstream store migrate" in err
+    assert "Error" not in err  # no driver exception's name
+
+
+def test_a_missing_sqlite_file_is_named_and_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mistyped.db"
+
+    assert hookstream("failed", "list", "--store-url", f"sqlite+aiosqlite:///{path}") == 1
+
+    assert f"{path} does not exist" in capsys.readouterr().err
+    assert not path.exists()
+
+
 def test_store_url_comes_from_the_environment(
     store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from store import (
     FailedEventNotOpen,
     FailedEventState,
     InvalidCursor,
+    RecordedFailure,
     Store,
 )
 from store.models import AttemptRow
@@ -102,6 +103,61 @@ async def test_a_redelivered_dead_letter_record_makes_no_second_row(store: Store
     assert shown is not None
     assert shown.error_code == "503"
     assert await _attempt_rows(store_url) == 3
+
+
+async def test_a_closed_failed_event_that_fails_again_is_reopened_with_the_new_attempts(
+    store: Store, store_url: str
+) -> None:
+    original = failed_record("msg_back")
+    failed_id = (await store.record_failure(original)).id
+    resend_at = BASE_TIME + timedelta(days=1)
+    await store.resend_succeeded(failed_id, AttemptRecord(number=4, at=resend_at, status=200))
+    # A crash redelivers the input; the event fails all its attempts once more.
+    again = failed_record(
+        "msg_back",
+        start=BASE_TIME + timedelta(days=2),
+        error_code="timeout",
+        error_description="no complete response within 15 s",
+        response_status=None,
+        response_excerpt=None,
+    )
+
+    recorded = await store.record_failure(again)
+    redelivered = await store.record_failure(again)
+    original_redelivered = await store.record_failure(original)
+
+    assert recorded == RecordedFailure(failed_id, created=False, reopened=True)
+    assert redelivered == original_redelivered == RecordedFailure(failed_id, created=False, reopened=False)
+    shown = await store.get_failed(failed_id)
+    assert shown is not None
+    assert (shown.state, shown.closed_at) == (FailedEventState.OPEN, None)
+    assert (shown.error_code, shown.error_description) == ("timeout", "no complete response within 15 s")
+    assert (shown.response_status, shown.response_excerpt) == (None, None)
+    assert shown.attempt_count == 7
+    assert shown.attempts == (
+        *original.attempts,
+        AttemptRecord(number=4, at=resend_at, status=200),
+        *again.attempts,
+    )
+    assert (shown.first_attempt_at, shown.last_attempt_at) == (
+        original.first_attempt_at,
+        again.last_attempt_at,
+    )
+    assert await _attempt_rows(store_url) == 7
+    assert await store.count_open() == 1
+
+
+async def test_an_open_failed_event_that_fails_again_gains_the_new_attempts_once(store: Store) -> None:
+    failed_id = (await store.record_failure(failed_record("msg_open"))).id
+    later = failed_record("msg_open", start=BASE_TIME + timedelta(hours=1), error_code="502")
+
+    first = await store.record_failure(later)
+    second = await store.record_failure(later)
+
+    assert first == second == RecordedFailure(failed_id, created=False, reopened=False)
+    shown = await store.get_failed(failed_id)
+    assert shown is not None
+    assert (shown.state, shown.error_code, shown.attempt_count) == (FailedEventState.OPEN, "502", 6)
 
 
 async def test_concurrent_redeliveries_make_one_row(store: Store) -> None:

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from store import DatabaseError, FailedEventFilter, Store
+from store import DatabaseError, FailedEventFilter, Store, StoreNotMigrated
 from store.models import Base
 from tests.integration.store.factories import failed_record
 
@@ -55,10 +55,12 @@ async def test_migrated_schema_matches_the_models(store_url: str) -> None:
     assert await _inspect(store_url, differences) == []
 
 
-async def test_an_unmigrated_store_raises_database_error(store_url: str) -> None:
+async def test_an_unmigrated_store_raises_store_not_migrated(store_url: str) -> None:
     async with Store(store_url) as store:
-        with pytest.raises(DatabaseError):
+        with pytest.raises(StoreNotMigrated, match="no failed-events store at") as caught:
             await store.list_failed(FailedEventFilter())
+
+    assert isinstance(caught.value, DatabaseError)  # callers that give up on database errors still do
 
 
 async def test_a_database_error_does_not_carry_the_payload(store_url: str) -> None:

@@ -39,10 +39,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class SoapService:
-    """``with SoapService() as soap``: ``soap.url(11)``, ``soap.calls``."""
+    """``with SoapService() as soap``: ``soap.url(11)``, ``soap.calls``; ``port`` 0 picks a free one."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.calls: list[SoapCall] = []
+        self._port = port
         self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -96,7 +97,7 @@ class SoapService:
                 return iter([b"not found"])
             return app(environ, start_response)  # type: ignore[no-any-return]
 
-        self._server = make_server("127.0.0.1", 0, route, handler_class=_QuietHandler)
+        self._server = make_server("127.0.0.1", self._port, route, handler_class=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
