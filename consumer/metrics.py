@@ -83,6 +83,12 @@ class ConsumerMetrics:
             registry=r,
         )
         self.store_available.set(1)
+        self.topic_unsafe = Gauge(
+            "hookstream_topic_replication_unsafe",
+            "1 for a topic whose replication factor is below 3 or min.insync.replicas below 2",
+            ["topic"],
+            registry=r,
+        )
         self.failed_open = Gauge(
             "hookstream_failed_events_open", "Open failed events in the store", registry=r
         )

@@ -22,7 +22,7 @@ from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries, InputStage, RetryStage
 from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
-from consumer.kafka.topics import Topics, ensure_topics
+from consumer.kafka.topics import Topics, ensure_topics, unsafe_topics
 from consumer.metrics import ConsumerMetrics
 from consumer.retries import RetryLadder
 from consumer.settings import Settings
@@ -84,6 +84,7 @@ class Service:
         if s.kafka.create_input_topics:
             names += s.kafka.input_topics
         await self._ensure(names, router)
+        await self._warn_of_unsafe_topics()
 
         producer = Producer(s.kafka.client())
         sender = Sender(s.sender, registry=self.registry)
@@ -173,9 +174,27 @@ class Service:
         if missing:
             k = self.settings.kafka
             await asyncio.to_thread(
-                ensure_topics, k.client(), missing, partitions=k.partitions, replication=k.replication_factor
+                ensure_topics,
+                k.client(),
+                missing,
+                partitions=k.partitions,
+                replication=k.replication_factor,
+                min_insync=k.min_insync_replicas,
             )
             self._known_topics |= missing
+
+    async def _warn_of_unsafe_topics(self) -> None:
+        """Say, in the log and in a metric, which topics a broker failure could lose records from."""
+        if self.settings.development:
+            return  # a local single broker cannot do better
+        k = self.settings.kafka
+        used = self._known_topics | set(k.input_topics)
+        unsafe = await asyncio.to_thread(unsafe_topics, k.client(), used)
+        for topic, reason in sorted(unsafe.items()):
+            self.metrics.topic_unsafe.labels(topic).set(1)
+            log.warning(
+                "a broker failure could lose records of this topic: %s", reason, extra={"topic": topic}
+            )
 
     async def _reload(self, source: SubscriptionSource, deliveries: Deliveries) -> None:
         while True:

@@ -43,7 +43,14 @@ class KafkaSettings(BaseModel):
         default="hookstream", description="<prefix>.retry.<delay>, <prefix>.dlq, <prefix>.invalid"
     )
     partitions: int = Field(default=4, ge=1, description="partitions of the topics hookstream creates")
-    replication_factor: int = Field(default=1, ge=1)
+    replication_factor: int = Field(
+        default=1, ge=1, description="of the topics hookstream creates (3 in production)"
+    )
+    min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="of the topics hookstream creates (2 in production, below the replication)",
+    )
     create_input_topics: bool = Field(
         default=False, description="create missing input topics at start (local use)"
     )

@@ -96,7 +96,13 @@ def _topics(args: argparse.Namespace) -> int:
     intervals = (s.retry.interval for s in router.subscriptions)
     ladder = RetryLadder(intervals, settings.retry_after_cap, settings.retry_ladder)
     names |= {topics.retry(rung) for rung in ladder.rungs}
-    ensure_topics(k.client(), names, partitions=k.partitions, replication=k.replication_factor)
+    ensure_topics(
+        k.client(),
+        names,
+        partitions=k.partitions,
+        replication=k.replication_factor,
+        min_insync=k.min_insync_replicas,
+    )
     print("\n".join(sorted(names)))
     return 0
 

@@ -54,6 +54,9 @@ class Producer:
             "compression.type": "lz4",
             # librdkafka retries a record until this runs out; send() then tries it again.
             "message.timeout.ms": 300_000,
+            # A retry or dead-letter record carries the event and its body; the topics hookstream
+            # creates take as much (consumer/kafka/topics.py).
+            "message.max.bytes": 10 * 1024 * 1024 + 64 * 1024,
             "error_cb": self._on_error,
             **config,
         }

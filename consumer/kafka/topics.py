@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]  # exported, not in __all__
 from confluent_kafka.cimpl import NewTopic
 
 from router.durations import format_duration
 
-__all__ = ["Topics", "ensure_topics"]
+__all__ = ["MAX_RECORD_BYTES", "Topics", "ensure_topics", "unsafe_topics"]
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +32,56 @@ class Topics:
         return f"{self.prefix}.retry.{format_duration(delay)}"
 
 
-def ensure_topics(config: dict[str, Any], names: Iterable[str], *, partitions: int, replication: int) -> None:
+#: The largest record hookstream writes; a retry or dead-letter record holds the event twice (event and body).
+MAX_RECORD_BYTES = 10 * 1024 * 1024
+#: Below these a broker failure can lose acknowledged records (acks=all means "all in-sync replicas").
+SAFE_REPLICATION, SAFE_MIN_INSYNC = 3, 2
+
+
+def ensure_topics(
+    config: dict[str, Any], names: Iterable[str], *, partitions: int, replication: int, min_insync: int
+) -> None:
     """Create the topics that are missing (blocking: call it off the event loop)."""
     admin = AdminClient(config)
     existing = set(admin.list_topics(timeout=15).topics)
     wanted = sorted(set(names) - existing)
     if not wanted:
         return
+    topic_config = {"max.message.bytes": str(MAX_RECORD_BYTES), "min.insync.replicas": str(min_insync)}
     futures = admin.create_topics(
-        [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in wanted]
+        [
+            NewTopic(n, num_partitions=partitions, replication_factor=replication, config=topic_config)
+            for n in wanted
+        ]
     )
     for name, future in futures.items():
         try:
             future.result(timeout=30)
-            log.info("created topic %s", name)
+            log.info("created topic %s", name, extra={"topic": name})
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+
+
+def unsafe_topics(config: dict[str, Any], names: Iterable[str]) -> dict[str, str]:
+    """The topics among ``names`` whose replication could lose acknowledged records, with the reason."""
+    admin = AdminClient(config)
+    wanted = sorted(set(names))
+    metadata = admin.list_topics(timeout=15).topics
+    present = [name for name in wanted if name in metadata]
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in present]
+    configs = admin.describe_configs(resources) if resources else {}
+    unsafe: dict[str, str] = {}
+    for resource, future in configs.items():
+        name = resource.name
+        replicas = min((len(p.replicas) for p in metadata[name].partitions.values()), default=0)
+        entry = future.result(timeout=30).get("min.insync.replicas")
+        min_insync = int(entry.value) if entry is not None and entry.value is not None else 1
+        reasons = []
+        if replicas < SAFE_REPLICATION:
+            reasons.append(f"replication factor {replicas} < {SAFE_REPLICATION}")
+        if min_insync < SAFE_MIN_INSYNC:
+            reasons.append(f"min.insync.replicas {min_insync} < {SAFE_MIN_INSYNC}")
+        if reasons:
+            unsafe[name] = ", ".join(reasons)
+    return unsafe

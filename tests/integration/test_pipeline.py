@@ -246,3 +246,15 @@ def test_a_catalog_reload_changes_the_shaping_of_the_next_events(
     # The reloaded catalog's fields, not the ones the process started with.
     assert data["tags"] == ["vip", "sample"]
     assert "created" not in data
+
+
+def test_topics_a_broker_failure_could_lose_records_from_are_named_at_start(
+    service_factory: Any, kafka_bootstrap: str
+) -> None:
+    # Outside development mode; the local broker is a single node, so every topic is unsafe.
+    service = service_factory(
+        [subscription("remote", "https://hooks.example.com/in")], HOOKSTREAM_DEVELOPMENT="false"
+    ).start()
+    for topic in (service.input_topic, f"{service.prefix}.dlq", f"{service.prefix}.retry.5m"):
+        assert service.metric("hookstream_topic_replication_unsafe", topic=topic) == 1
+    assert "replication factor 1 < 3, min.insync.replicas 1 < 2" in service.log()
