@@ -3,57 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 import weakref
-from dataclasses import dataclass
-from time import perf_counter
 from types import TracebackType
-from typing import TypeVar
 
 import aiohttp
-import orjson
 from prometheus_client import CollectorRegistry
 from yarl import URL
 
 from . import webhook
+from .attempt import PreparedTarget, Transport
 from .auth import static_auth_header
-from .classify import classify_exception, classify_response
 from .codes import ErrorCode
 from .config import OAuth2ClientCredentials, OAuth2Password, SoapEndpoint, Target
 from .deadlines import Deadlines
-from .errors import OAuthTokenError, SoapBuildError, SsrfBlocked, TargetConfigError, WsdlUnavailable
+from .errors import SsrfBlocked, TargetConfigError, WsdlUnavailable
 from .lanes import Job, Lane
 from .metrics import LaneCollector
 from .oauth import TokenSource
 from .outcome import Message, Outcome, Waiter
-from .responses import parse_retry_after, read_capped
 from .settings import SenderSettings
-from .soap import SoapCall, WsdlCache
+from .soap import WsdlCache
 from .ssrf import AddressPolicy, GuardedResolver
 from .tls import SslContexts
 
 __all__ = ["Sender"]
 
-C = TypeVar("C")
-
-REDACTED = "[redacted]"
 _JSON_CONTENT_TYPE = "application/json"
-
-
-@dataclass(slots=True, eq=False)
-class _Prepared:
-    """What deliveries to one Target share, built at its first delivery."""
-
-    target: weakref.ref[Target]
-    url: URL
-    timeout: float
-    ssl_context: ssl.SSLContext
-    headers: dict[str, str]
-    secret_headers: tuple[str, ...]
-    signer: webhook.Signer | None
-    tokens: TokenSource | None
-    soap: SoapCall | None
-    lane: Lane[_Prepared]
 
 
 class Sender:
@@ -74,14 +49,15 @@ class Sender:
         self.settings = settings or SenderSettings()
         self._session: aiohttp.ClientSession | None = None
         self._policy = AddressPolicy(self.settings.ssrf_allow)
-        self._prepared: dict[int, _Prepared] = {}
-        self._lanes: dict[str, Lane[_Prepared]] = {}
+        self._prepared: dict[int, PreparedTarget] = {}
+        self._lanes: dict[str, Lane] = {}
         self._tokens: dict[OAuth2ClientCredentials | OAuth2Password, TokenSource] = {}
         self._ssl: SslContexts | None = None
         self._wsdl: WsdlCache | None = None
         self._preparing: set[asyncio.Task[None]] = set()
         self._connections: asyncio.Semaphore | None = None
         self._deadlines = Deadlines()
+        self._transport_: Transport | None = None
         if registry is not None:
             registry.register(LaneCollector(self._lanes))
 
@@ -129,6 +105,7 @@ class Sender:
         self._prepared.clear()
         self._tokens.clear()
         self._wsdl = None
+        self._transport_ = None
         if session is not None:
             await session.close()
 
@@ -182,7 +159,7 @@ class Sender:
         else:
             prepared.lane.submit(Job(prepared, message, waiter))
 
-    async def _prepared_for(self, target: Target) -> _Prepared | Outcome:
+    async def _prepared_for(self, target: Target) -> PreparedTarget | Outcome:
         prepared = self._prepared.get(id(target))
         if prepared is not None and prepared.target() is target:
             return prepared
@@ -192,116 +169,7 @@ class Sender:
             # Nothing is kept of a failed preparation: the next delivery prepares afresh.
             return _refused(exc)
 
-    async def _attempt(self, prepared: _Prepared, message: Message) -> Outcome:
-        """One attempt at ``message``."""
-        if prepared.soap is None:
-            body = orjson.dumps(message.body)
-            base = prepared.headers
-        else:
-            try:
-                body, soap_headers = prepared.soap.build(message.body)
-            except SoapBuildError as exc:
-                return Outcome(ok=False, error_code=ErrorCode.SOAP_BUILD_ERROR, description=str(exc))
-            base = {**prepared.headers, **soap_headers}
-        headers = webhook.headers(base, message, body, prepared.signer)
-        if prepared.tokens is None:
-            return await self._post(prepared, body, headers)
-        return await self._post_with_token(prepared, prepared.tokens, body, headers)
-
-    async def _post_with_token(
-        self, prepared: _Prepared, tokens: TokenSource, body: bytes, headers: dict[str, str]
-    ) -> Outcome:
-        for _ in range(2):
-            try:
-                token = await tokens.token()
-            except OAuthTokenError as exc:
-                return Outcome(
-                    ok=False,
-                    error_code=ErrorCode.OAUTH_TOKEN_ERROR,
-                    description=str(exc),
-                    request_headers=_redact(headers, prepared.secret_headers),
-                )
-            headers["Authorization"] = f"Bearer {token}"
-            outcome = await self._post(prepared, body, headers)
-            if outcome.status != 401:
-                break
-            # The token was refused (expired or revoked early): fetch a new one and try once more.
-            tokens.invalidate(token)
-        return outcome
-
-    async def _post(self, prepared: _Prepared, body: bytes, headers: dict[str, str]) -> Outcome:
-        session, connections = self._session, self._connections
-        if session is None or connections is None:
-            raise RuntimeError("Sender.start() has not been called")
-        settings = self.settings
-        request_headers = _redact(headers, prepared.secret_headers)
-        # Waiting for a connection does not count against the delivery's timeout.
-        await connections.acquire()
-        deadline = self._deadlines.start(prepared.timeout)
-        started = perf_counter()
-        try:
-            # Awaited, not entered: the context manager's frame would sit above every resumption.
-            response = await session.post(
-                prepared.url,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                ssl=prepared.ssl_context,
-            )
-            try:
-                raw = await read_capped(response, settings.max_response_bytes)
-            finally:
-                response.release()
-            status = response.status
-            reason = response.reason
-            response_headers = response.headers
-        except asyncio.CancelledError:
-            if not self._deadlines.expired(deadline):
-                raise
-            return Outcome(
-                ok=False,
-                error_code=ErrorCode.TIMEOUT,
-                description=f"no complete response within {prepared.timeout:g} s",
-                duration=perf_counter() - started,
-                request_headers=request_headers,
-            )
-        except Exception as exc:
-            code, description = classify_exception(exc)
-            return Outcome(
-                ok=False,
-                error_code=code,
-                description=description,
-                duration=perf_counter() - started,
-                request_headers=request_headers,
-            )
-        finally:
-            self._deadlines.end(deadline)
-            connections.release()
-        duration = perf_counter() - started
-        excerpt = raw[: settings.response_excerpt_bytes].decode("utf-8", "replace")
-        fault = prepared.soap.fault(raw) if prepared.soap is not None else None
-        if 200 <= status < 300 and fault is None:
-            return Outcome(
-                ok=True,
-                status=status,
-                duration=duration,
-                response_excerpt=excerpt,
-                request_headers=request_headers,
-            )
-        error_code, description = classify_response(status, reason, response_headers.get("Location"), fault)
-        retry_after = parse_retry_after(response_headers.get("Retry-After")) if status in (429, 503) else None
-        return Outcome(
-            ok=False,
-            status=status,
-            error_code=error_code,
-            description=description,
-            duration=duration,
-            retry_after=retry_after,
-            response_excerpt=excerpt,
-            request_headers=request_headers,
-        )
-
-    async def _prepare(self, target: Target) -> _Prepared:
+    async def _prepare(self, target: Target) -> PreparedTarget:
         session, ssl_contexts, wsdl = self._session, self._ssl, self._wsdl
         if session is None or ssl_contexts is None or wsdl is None:
             raise RuntimeError("Sender.start() has not been called")
@@ -341,7 +209,6 @@ class Sender:
         lane = self._lanes.get(endpoint.url)
         if lane is None:
             lane = self._lanes[endpoint.url] = Lane(
-                self._attempt,
                 settings.max_in_flight_per_endpoint,
                 settings.breaker,
                 settings.endpoint_queue_wait,
@@ -351,8 +218,9 @@ class Sender:
         if target.signing_secrets:
             signer = webhook.Signer(s.get_secret_value() for s in target.signing_secrets)
             secret_headers.append(webhook.SIGNATURE_HEADER)
-        prepared = _Prepared(
+        prepared = PreparedTarget(
             target=weakref.ref(target),
+            transport=self._transport(),
             url=url,
             timeout=endpoint.timeout,
             ssl_context=ssl_context,
@@ -369,6 +237,21 @@ class Sender:
         weakref.finalize(target, self._prepared.pop, key, None)
         return prepared
 
+    def _transport(self) -> Transport:
+        if self._transport_ is None:
+            session, connections = self._session, self._connections
+            if session is None or connections is None:
+                raise RuntimeError("Sender.start() has not been called")
+            settings = self.settings
+            self._transport_ = Transport(
+                session,
+                connections,
+                self._deadlines,
+                settings.max_response_bytes,
+                settings.response_excerpt_bytes,
+            )
+        return self._transport_
+
     def _checked_url(self, raw: str) -> URL:
         url = URL(raw)
         if url.scheme not in ("https", "http") or not url.host:
@@ -381,19 +264,6 @@ class Sender:
             # however it would have read the written form.
             url = url.with_host(host)
         return url
-
-
-def _redact(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
-    """``headers`` with secrets masked; ``headers`` itself (a per-request copy) when it has none."""
-    if not secret:
-        return headers
-    present = [name for name in secret if name in headers]
-    if not present:
-        return headers
-    redacted = headers.copy()
-    for name in present:
-        redacted[name] = REDACTED
-    return redacted
 
 
 class _Awaited:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from .breaker import CircuitBreaker
 from .codes import ErrorCode, counts_against_endpoint
@@ -33,7 +33,6 @@ __all__ = ["Job", "Lane"]
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P")
 
 _CIRCUIT_OPEN = Outcome(
     ok=False, error_code=ErrorCode.CIRCUIT_OPEN, description="the endpoint's circuit breaker is open"
@@ -46,13 +45,19 @@ def _fields(message: Message, waiter: Waiter | None) -> dict[str, Any]:
     return {"webhook_id": message.webhook_id, **(fields() if callable(fields) else {})}
 
 
-class Job(Generic[P]):
+class Attempts(Protocol):
+    """A prepared target: makes one attempt of a message (see :mod:`sender.attempt`)."""
+
+    def attempt(self, message: Message) -> Awaitable[Outcome]: ...
+
+
+class Job:
     """One delivery in a lane: what to send, and whom to tell how it went."""
 
-    __slots__ = ("deadline", "message", "permit", "prepared", "waiter", "worker")
+    __slots__ = ("deadline", "message", "permit", "target", "waiter", "worker")
 
-    def __init__(self, prepared: P, message: Message, waiter: Waiter) -> None:
-        self.prepared = prepared
+    def __init__(self, target: Attempts | None, message: Message, waiter: Waiter) -> None:
+        self.target = target
         self.message = message
         self.waiter: Waiter | None = waiter
         self.permit = 0
@@ -69,7 +74,7 @@ class Job(Generic[P]):
             log.exception("a delivery's outcome handler failed", extra=_fields(self.message, waiter))
 
 
-class Lane(Generic[P]):
+class Lane:
     """The deliveries to one endpoint URL; ``run`` makes one attempt of one job."""
 
     __slots__ = (
@@ -77,7 +82,6 @@ class Lane(Generic[P]):
         "_loop",
         "_progress_at",
         "_queue",
-        "_run",
         "_sweeper",
         "_workers",
         "breaker",
@@ -89,19 +93,17 @@ class Lane(Generic[P]):
 
     def __init__(
         self,
-        run: Callable[[P, Message], Awaitable[Outcome]],
         limit: int,
         breaker: BreakerSettings,
         queue_wait: float = 5.0,
         stall_after: float = 1.0,
     ) -> None:
-        self._run = run
         self.limit = limit
         self.queue_wait = queue_wait
         self.stall_after = stall_after
         self.breaker = CircuitBreaker(breaker)
         self.in_flight = 0
-        self._queue: deque[Job[P]] = deque()
+        self._queue: deque[Job] = deque()
         self._workers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -115,7 +117,7 @@ class Lane(Generic[P]):
         """Deliveries waiting for a slot (abandoned ones included until a worker or the sweep drops them)."""
         return len(self._queue)
 
-    def submit(self, job: Job[P]) -> None:
+    def submit(self, job: Job) -> None:
         """Start ``job`` on a free slot, or queue it; its outcome may be settled before this returns."""
         # The breaker first: an open circuit answers at once instead of after queueing for a slot.
         permit = self.breaker.acquire()
@@ -138,7 +140,7 @@ class Lane(Generic[P]):
         if self._sweeper is None:
             self._sweeper = loop.call_at(self._next_sweep(), self._sweep)
 
-    def abandon(self, job: Job[P]) -> None:
+    def abandon(self, job: Job) -> None:
         """The caller no longer wants ``job``: drop it from the queue, or cancel its request."""
         job.waiter = None
         if job.worker is not None:
@@ -158,7 +160,7 @@ class Lane(Generic[P]):
 
     # -- workers ---------------------------------------------------------------------
 
-    def _start(self, job: Job[P]) -> None:
+    def _start(self, job: Job) -> None:
         loop = self._loop
         assert loop is not None
         worker = loop.create_task(self._work(job))
@@ -166,7 +168,7 @@ class Lane(Generic[P]):
         if len(self._workers) == self.limit:
             self._progress_at = loop.time()
 
-    async def _work(self, job: Job[P] | None) -> None:
+    async def _work(self, job: Job | None) -> None:
         loop = self._loop
         assert loop is not None
         worker = asyncio.current_task()
@@ -176,7 +178,8 @@ class Lane(Generic[P]):
                 self.in_flight += 1
                 failure: bool | None = None
                 try:
-                    outcome = await self._run(job.prepared, job.message)
+                    assert job.target is not None  # only a job refused before preparation has none
+                    outcome = await job.target.attempt(job.message)
                     failure = counts_against_endpoint(outcome.error_code, outcome.status)
                 except Exception as exc:  # a fault of hookstream's, not of the delivery
                     log.exception("delivery failed inside the sender", extra=_fields(job.message, job.waiter))
@@ -196,7 +199,7 @@ class Lane(Generic[P]):
                 if successor is not None:
                     self._start(successor)
 
-    def _next(self) -> Job[P] | None:
+    def _next(self) -> Job | None:
         queue = self._queue
         while queue:
             job = queue.popleft()
@@ -233,7 +236,7 @@ class Lane(Generic[P]):
         if queue:
             self._sweeper = loop.call_at(self._next_sweep(), self._sweep)
 
-    def _refuse(self, job: Job[P], now: float, stalled: bool | None = None) -> None:
+    def _refuse(self, job: Job, now: float, stalled: bool | None = None) -> None:
         self.breaker.record(job.permit, None)
         if job.waiter is None:
             return

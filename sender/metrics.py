@@ -9,7 +9,6 @@ one label, summed (the circuit: the worst of them).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -35,7 +34,7 @@ def endpoint_label(url: str) -> str:
 class LaneCollector(Collector):
     """Collects from the lanes of one :class:`~sender.Sender` (keyed by endpoint URL) at scrape time."""
 
-    def __init__(self, lanes: Mapping[str, Lane[Any]]) -> None:
+    def __init__(self, lanes: Mapping[str, Lane]) -> None:
         self._lanes = lanes
 
     def describe(self) -> list[Metric]:

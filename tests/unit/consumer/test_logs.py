@@ -122,12 +122,13 @@ class _Waiter:
 async def test_a_fault_inside_the_sender_is_logged_with_the_callers_fields(output: io.StringIO) -> None:
     setup_logging("INFO", json=True, stream=output)
 
-    async def faulty(_prepared: None, _message: Message) -> Outcome:
-        raise RuntimeError("a bug")
+    class Faulty:
+        async def attempt(self, _message: Message) -> Outcome:
+            raise RuntimeError("a bug")
 
-    lane: Lane[None] = Lane(faulty, 1, BreakerSettings())
+    lane = Lane(1, BreakerSettings())
     waiter = _Waiter()
-    lane.submit(Job(None, Message("msg_1", 0, {}), waiter))
+    lane.submit(Job(Faulty(), Message("msg_1", 0, {}), waiter))
     for _ in range(5):
         await asyncio.sleep(0)
     await asyncio.gather(*lane.close(), return_exceptions=True)

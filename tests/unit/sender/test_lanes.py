@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sender.lanes import Job, Lane
+from sender.lanes import Attempts, Job, Lane
 from sender.outcome import Message, Outcome
 from sender.settings import BreakerSettings
 
@@ -21,7 +21,7 @@ class Endpoint:
         self.cancelled: list[str] = []
         self._gates: dict[str, asyncio.Future[Outcome]] = {}
 
-    async def run(self, _prepared: None, message: Message) -> Outcome:
+    async def attempt(self, message: Message) -> Outcome:
         self.started.append(message.webhook_id)
         gate: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._gates[message.webhook_id] = gate
@@ -53,7 +53,8 @@ class _Waiter:
         self.settled.order.append(self.webhook_id)
 
 
-_open: list[Lane[None]] = []
+_open: list[Lane] = []
+_targets: dict[int, Attempts] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -65,14 +66,15 @@ async def _close_lanes() -> AsyncIterator[None]:
 
 def _lane(
     endpoint: Endpoint, limit: int, queue_wait: float = 5.0, stall_after: float = 1.0, **breaker: Any
-) -> Lane[None]:
-    lane = Lane(endpoint.run, limit, BreakerSettings(**breaker), queue_wait, stall_after)
+) -> Lane:
+    lane = Lane(limit, BreakerSettings(**breaker), queue_wait, stall_after)
+    _targets[id(lane)] = endpoint
     _open.append(lane)
     return lane
 
 
-def _submit(lane: Lane[None], settled: Settled, webhook_id: str) -> Job[None]:
-    job = Job(None, Message(webhook_id, 0, {}), settled.waiter(webhook_id))
+def _submit(lane: Lane, settled: Settled, webhook_id: str) -> Job:
+    job = Job(_targets[id(lane)], Message(webhook_id, 0, {}), settled.waiter(webhook_id))
     lane.submit(job)
     return job
 
@@ -235,12 +237,14 @@ async def test_close_cancels_what_runs_and_drops_the_queue_unsettled() -> None:
 async def test_a_fault_inside_the_sender_is_an_outcome_and_the_lane_goes_on() -> None:
     settled = Settled()
 
-    async def faulty(_prepared: None, message: Message) -> Outcome:
-        if message.webhook_id == "bad":
-            raise RuntimeError("a bug")
-        return Outcome(ok=True, status=200)
+    class Faulty:
+        async def attempt(self, message: Message) -> Outcome:
+            if message.webhook_id == "bad":
+                raise RuntimeError("a bug")
+            return Outcome(ok=True, status=200)
 
-    lane: Lane[None] = Lane(faulty, 1, BreakerSettings())
+    lane = Lane(1, BreakerSettings())
+    _targets[id(lane)] = Faulty()
     _open.append(lane)
     for name in ("bad", "good"):
         _submit(lane, settled, name)
@@ -258,7 +262,7 @@ async def test_an_outcome_handler_that_fails_does_not_stop_the_lane() -> None:
         def settle(self, _outcome: Outcome) -> None:
             raise ValueError("handler bug")
 
-    lane.submit(Job(None, Message("first", 0, {}), Failing()))
+    lane.submit(Job(endpoint, Message("first", 0, {}), Failing()))
     _submit(lane, settled, "second")
     await _turns()
     endpoint.finish("first")

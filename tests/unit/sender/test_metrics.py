@@ -20,18 +20,18 @@ def test_the_endpoint_label_drops_userinfo_query_and_fragment() -> None:
 async def test_lanes_are_read_at_scrape_time_and_urls_differing_in_secrets_share_a_label() -> None:
     gate: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
 
-    async def hang(_prepared: None, _message: Message) -> Outcome:
-        return await gate
+    class Hanging:
+        async def attempt(self, _message: Message) -> Outcome:
+            return await gate
 
     breaker = BreakerSettings(min_requests=1, failure_rate=0.5, open_for=3600)
-    busy: Lane[None] = Lane(hang, 1, breaker)
-    tripped: Lane[None] = Lane(hang, 1, breaker)
+    busy, tripped = Lane(1, breaker), Lane(1, breaker)
     tripped.breaker.record(tripped.breaker.acquire() or 0, True)
     lanes = {"https://a.example.com/h?key=1": busy, "https://a.example.com/h?key=2": tripped}
     registry = CollectorRegistry()
     registry.register(LaneCollector(lanes))
     for n in range(3):
-        busy.submit(Job(None, Message(f"msg_{n}", 0, {}), _Ignored()))
+        busy.submit(Job(Hanging(), Message(f"msg_{n}", 0, {}), _Ignored()))
     await asyncio.sleep(0)
 
     labels = {"endpoint": "https://a.example.com/h"}
