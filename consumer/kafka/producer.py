@@ -117,11 +117,24 @@ class Producer:
             self.trouble = f"Kafka: {error.str()}"
 
     async def run(self) -> None:
-        """Serve delivery reports until cancelled."""
+        """Serve delivery reports until cancelled; notice when the broker is back."""
         poll = self._producer.poll
+        loop = asyncio.get_running_loop()
+        next_check = 0.0
         while True:
             served = poll(0)
+            if self.trouble is not None and not self._pending and loop.time() >= next_check:
+                # Nothing waits to be delivered whose report would clear the trouble: ask the broker.
+                next_check = loop.time() + 2.0
+                await self._check_broker()
             await asyncio.sleep(0 if served else (0.001 if self._pending else 0.01))
+
+    async def _check_broker(self) -> None:
+        try:
+            await asyncio.to_thread(self._producer.list_topics, timeout=1.0)
+        except KafkaException:
+            return
+        self.trouble = None
 
     def flush(self, timeout: float = 10.0) -> int:
         """Wait for outstanding records; returns how many are still not acknowledged."""

@@ -6,6 +6,7 @@ data folder), so killing it disturbs no other test.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -99,8 +100,16 @@ def test_kill_9_of_the_broker_mid_stream_loses_nothing(
         assert receiver.wait_for(lambda: len(receiver.requests("/objects")) >= 600, timeout=60)
         own_broker.kill_9()
         at_kill = len(receiver.event_ids("/objects"))
-        time.sleep(3)  # the service goes on without its broker for a while
+        # The service goes on without its broker for a while, and says it is not ready.
+        reasons = []
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            status, body = service.get("/readyz")
+            if status == 503:
+                reasons.append(json.loads(body)["reason"])
+            time.sleep(0.2)
         own_broker.start()
+        assert any("Kafka" in reason or "cannot write" in reason for reason in reasons), reasons
 
         wanted = {e["event_id"] for e in sample}
         for path in ("/objects", "/flaky"):
@@ -116,6 +125,8 @@ def test_kill_9_of_the_broker_mid_stream_loses_nothing(
             ),
             timeout=30,
         )
+        # Ready again once the broker is back.
+        assert receiver.wait_for(lambda: service.get("/readyz")[0] == 200, timeout=30), service.get("/readyz")
         duplicates = sum(c - 1 for c in receiver.event_ids("/objects").values())
         print(f"broker killed after {at_kill} of {n} events: all delivered, {duplicates} duplicates")
     finally:

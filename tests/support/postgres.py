@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,16 @@ def find_bindir() -> Path:
 class PostgresServer:
     host: str
     port: int
+    control: Callable[[str], None] | None = None
+    """Runs ``pg_ctl stop`` or ``pg_ctl start`` on the cluster (for outage tests)."""
+
+    def stop(self) -> None:
+        assert self.control is not None
+        self.control("stop")
+
+    def start(self) -> None:
+        assert self.control is not None
+        self.control("start")
 
     def url(self, database: str, driver: str = "asyncpg") -> str:
         return f"postgresql+{driver}://{SUPERUSER}@{self.host}:{self.port}/{database}"
@@ -130,8 +140,16 @@ def running_postgres() -> Iterator[PostgresServer]:
         except subprocess.CalledProcessError as exc:
             server_log = log.read_text() if log.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start:\n{exc.stderr}\n{server_log}") from exc
+
+        def control(action: str) -> None:
+            pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
+            if action == "stop":
+                run(*pg_ctl, "-m", "fast", "stop")
+            else:
+                run(*pg_ctl, "-l", str(log), "-o", options, "start")
+
         try:
-            yield PostgresServer(host="127.0.0.1", port=port)
+            yield PostgresServer(host="127.0.0.1", port=port, control=control)
         finally:
             run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
     finally:
