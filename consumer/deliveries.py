@@ -30,7 +30,7 @@ import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from confluent_kafka import Message as KafkaMessage
@@ -343,42 +343,18 @@ class _Record:
             self.settle()
 
 
-class _Attempt:
+class _Attempt(NamedTuple):
     """One attempt under way: the sender settles it (a :class:`sender.Waiter`) with its outcome."""
 
-    __slots__ = (
-        "deferrals",
-        "deliveries",
-        "event",
-        "first_attempt_at",
-        "history",
-        "message",
-        "record",
-        "source",
-        "subscription",
-    )
-
-    def __init__(
-        self,
-        deliveries: Deliveries,
-        subscription: Subscription,
-        event: DomainEvent,
-        source: tuple[str, int, int],
-        first_attempt_at: datetime | None,
-        history: tuple[AttemptRecord, ...],
-        message: Message,
-        record: _Record,
-        deferrals: int,
-    ) -> None:
-        self.deliveries = deliveries
-        self.subscription = subscription
-        self.event = event
-        self.source = source
-        self.first_attempt_at = first_attempt_at
-        self.history = history
-        self.message = message
-        self.record = record
-        self.deferrals = deferrals
+    deliveries: Deliveries
+    subscription: Subscription
+    event: DomainEvent
+    source: tuple[str, int, int]
+    first_attempt_at: datetime | None
+    history: tuple[AttemptRecord, ...]
+    message: Message
+    record: _Record
+    deferrals: int
 
     def settle(self, outcome: Outcome) -> None:
         self.deliveries._settled(self, outcome)
