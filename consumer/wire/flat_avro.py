@@ -7,8 +7,9 @@ longs (``timestamp-millis`` included, read as its number), each possibly in a
 union with null, is read here by a function written for the schema when the
 reader is built, as ``collections.namedtuple`` writes its classes: straight-line
 code per field, with no loop over a table of types (that loop cost a quarter
-more). Every other schema is refused with :class:`UnsupportedSchema`, for
-fastavro to read instead.
+more). Every other schema is refused with :class:`UnsupportedSchema`: the
+codec builds its reader from domain_event.avsc at first use, so a schema change
+that leaves this reader's reach stops the service at start, not mid-stream.
 
 Kept for speed, with its measurement and when to drop it: docs/adr/0002-flat-avro-reader.md.
 """
