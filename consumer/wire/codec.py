@@ -132,7 +132,12 @@ def _from_avro(value: bytes) -> DomainEvent:
         # The reader raises ValueError (UnicodeDecodeError too) for a short or corrupt datum;
         # anything else would be a fault of the reader, still not a reason to stall the intake.
         detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-        raise InvalidEvent(ErrorCode.AVRO_ERROR, f"the Avro datum cannot be read: {detail}") from None
+        try:
+            name = _unreadable_field(value)
+        except Exception:  # naming the field is a courtesy: never a reason to raise something else
+            name = None
+        where = f" at field {name}" if name else ""
+        raise InvalidEvent(ErrorCode.AVRO_ERROR, f"the Avro datum cannot be read{where}: {detail}") from None
     values[_TIME] = _epoch_millis(values[_TIME])
     # The schema has already checked every type: what is left is emptiness, ranges and the two JSON strings.
     for index, name in _REQUIRED:
@@ -154,6 +159,49 @@ def _avro_reader() -> tuple[FlatRecordReader, bytes]:
     if reader.names != _SCHEMA_ORDER:
         raise RuntimeError(f"domain_event.avsc's fields changed: {reader.names}")
     return reader, header
+
+
+def _unreadable_field(value: bytes) -> str | None:
+    """The first field that cannot be read in a datum the reader refused: the error path only.
+
+    Read field by field (every field is a long or a string, possibly after a null-first union
+    branch), to name the field in the error; None when they all read.
+    """
+    schema, _ = event_schema()
+    buf = io.BytesIO(value)
+    buf.seek(_HEADER_LEN)
+    for field in schema["fields"]:
+        avro_type = field["type"]
+        if isinstance(avro_type, list):  # ["null", X]: branch 0 (0x00) is null, 1 (0x02) is X
+            branch = buf.read(1)
+            if branch == b"\x00":
+                continue
+            if branch != b"\x02":
+                return str(field["name"])
+            avro_type = avro_type[1]
+        number = _varint(buf)
+        if number is None:
+            return str(field["name"])
+        if avro_type == "string":
+            if not 0 <= number <= len(value) - buf.tell():
+                return str(field["name"])
+            try:
+                buf.read(number).decode()
+            except UnicodeDecodeError:
+                return str(field["name"])
+    return None
+
+
+def _varint(buf: io.BytesIO) -> int | None:
+    """The zigzag varint at ``buf``'s position; None when cut short or longer than a long's 10 bytes."""
+    start = buf.tell()
+    number = 0
+    for i, byte in enumerate(buf.read(10)):
+        number |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            buf.seek(start + i + 1)
+            return (number >> 1) ^ -(number & 1)
+    return None
 
 
 def _json_object(

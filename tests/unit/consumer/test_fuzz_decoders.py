@@ -74,6 +74,8 @@ def decoded(value: bytes) -> DomainEvent | InvalidEvent:
         assert isinstance(event.code, ErrorCode)
         assert event.description
         assert event.description == str(event)
+        if event.code is ErrorCode.AVRO_ERROR:  # which field, as schema errors say
+            assert event.description.startswith("the Avro datum cannot be read at field "), event.description
     else:
         assert_sendable(event)
     return event
@@ -116,13 +118,18 @@ def assert_sendable(event: DomainEvent) -> None:
 
 
 def delivered(value: bytes) -> DeliveryRecord | ValueError:
-    """decode_delivery's answer; any exception other than ValueError fails the test."""
+    """decode_delivery's answer; any exception other than ValueError fails the test.
+
+    A record it returns must encode again (the retry path writes it back with the next attempt).
+    """
     try:
         record: DeliveryRecord | ValueError = decode_delivery(value)
     except ValueError as exc:
         record = exc
     if isinstance(record, ValueError):
         assert str(record)
+    else:  # what was read can be written again, for the next retry
+        assert decode_delivery(encode_delivery(record)) == record
     return record
 
 
@@ -526,20 +533,45 @@ def test_avro_with_trailing_bytes_is_read_as_fastavro_reads_it() -> None:
     assert decode_event(value + b"\xff\x00garbage") == decode_event(value)
 
 
+# The sample's datum: event_id "evt-0" (0A, 5 bytes), event_time (6 bytes), entity "Object" (0C ...), ...
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "description"),
     [
-        lambda v: v[:-1],
-        lambda v: v[:11],
-        lambda v: v[:10] + b"\xff" * 12,
-        lambda v: v[:10] + b"\x80" * 20,
-        lambda v: v[:10] + b"\x01" + v[11:],
+        (lambda v: v[:-1], "at field data: a string runs past the end of the datum"),
+        (lambda v: v[:11], "at field event_id: a string runs past the end of the datum"),
+        (lambda v: v[:10] + b"\xff" * 12, "at field event_id: a number is longer than 10 bytes"),
+        (lambda v: v[:16] + b"\x80" * 20, "at field event_time: a number is longer than 10 bytes"),
+        (lambda v: v[:22] + b"\xfe\x0f" + v[23:], "at field entity: a string runs past the end"),
+        (lambda v: v[:23] + b"\xff" + v[24:], "at field entity: 'utf-8' codec can't decode byte 0xff"),
+        (
+            lambda v: v.replace(b"\x02\x0e", b"\x04\x0e", 1),
+            "at field channel: a union branch is out of range",
+        ),
+        (
+            lambda v: v.replace(b"\x02\x0e", b"\x01\x0e", 1),
+            "at field channel: a union branch is out of range",
+        ),
+        # Found by fuzzing: a string length beyond sys.maxsize made naming the field raise OverflowError.
+        (
+            lambda v: v[:10] + b"\x80" * 9 + b"\x0a" + v[11:],
+            "at field event_id: a string runs past the end of the datum",
+        ),
+        # Found by fuzzing: 11 bytes of varint, which fastavro reads (wrapped) without complaint.
+        (
+            lambda v: v.replace(b"\x02\x0e", b"\x02" + b"\x80" * 10 + b"\x01", 1),
+            "at field channel: a number is longer than 10 bytes",
+        ),
     ],
 )
-def test_damaged_avro_is_an_avro_error(damage: Callable[[bytes], bytes]) -> None:
-    err = refused(damage(encode_avro(SAMPLES[0])))
+def test_damaged_avro_is_an_avro_error_naming_the_field(
+    damage: Callable[[bytes], bytes], description: str
+) -> None:
+    value = encode_avro(SAMPLES[0])
+    assert value[10:17] == b"\x0aevt-0\xf4"
+    assert value[22:24] == b"\x0cO"
+    err = refused(damage(value))
     assert err.code is ErrorCode.AVRO_ERROR
-    assert err.description.startswith("the Avro datum cannot be read: ")
+    assert err.description.startswith(f"the Avro datum cannot be read {description}")
 
 
 @pytest.mark.parametrize(
