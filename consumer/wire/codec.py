@@ -2,14 +2,19 @@
 
 :func:`decode_event` turns a Kafka record value into a :class:`router.DomainEvent`
 or raises :class:`InvalidEvent` naming what is wrong; the intake sends such
-records to the invalid-events topic instead of stopping.
+records to the invalid-events topic instead of stopping. It raises nothing else,
+whatever the bytes (``tests/unit/consumer/test_fuzz_decoders.py`` holds it to that),
+and an event it returns can be sent on: its ``event_time`` is in UTC, its int
+fields fit the schema's 32-bit ``int``, and its ``data`` and ``current_context``
+are nested shallowly enough for orjson to write them back into a webhook body or
+a retry record.
 """
 
 from __future__ import annotations
 
 import io
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -26,6 +31,7 @@ from .errors import InvalidRecord
 from .flat_avro import FlatRecordReader
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "SCHEMAS_DIR",
     "InvalidEvent",
     "decode_event",
@@ -66,7 +72,14 @@ _TIME = _SCHEMA_ORDER.index("event_time")
 _DATA = _SCHEMA_ORDER.index("data")
 _CONTEXT = _SCHEMA_ORDER.index("current_context")
 _REQUIRED = tuple((_SCHEMA_ORDER.index(name), name) for name in _REQUIRED_STRINGS)
+_INTS = tuple((_SCHEMA_ORDER.index(name), name) for name in _OPTIONAL_INTS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Avro's int, which the schema gives channel, activity_type and status_id.
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+# orjson writes at most 254 nested arrays and objects; a webhook body puts data and
+# current_context one level down, a SOAP mapping maybe another. Deeper ones are refused
+# here, where the event can still go to the invalid topic, rather than fail every attempt.
+MAX_JSON_DEPTH = 200
 
 
 class InvalidEvent(InvalidRecord):
@@ -84,6 +97,7 @@ def event_schema() -> tuple[dict[str, Any], bytes]:
 
 
 def decode_event(value: bytes | None) -> DomainEvent:
+    """The domain event in ``value``; raises :class:`InvalidEvent`, and nothing else, when there is none."""
     if not value:
         raise InvalidEvent(ErrorCode.EMPTY, "the record has no value")
     if value[:2] == _MAGIC:
@@ -94,8 +108,11 @@ def decode_event(value: bytes | None) -> DomainEvent:
         except orjson.JSONDecodeError as exc:
             raise InvalidEvent(ErrorCode.JSON_ERROR, f"not valid JSON: {exc}") from None
         if not isinstance(doc, dict):
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "a JSON event must be an object")
-        return _from_mapping(doc)
+            raise InvalidEvent(
+                ErrorCode.SCHEMA_ERROR, f"a JSON event must be an object, not {_json_kind(doc)}"
+            )
+        # Counting brackets (in C) rules out deep nesting for all but a few records.
+        return _from_mapping(doc, maybe_deep=value.count(b"{") + value.count(b"[") > MAX_JSON_DEPTH)
     raise InvalidEvent(ErrorCode.UNKNOWN_FORMAT, "neither Avro single-object encoding (C3 01) nor JSON")
 
 
@@ -107,13 +124,25 @@ def _from_avro(value: bytes) -> DomainEvent:
         )
     try:
         values = reader.read(value, _HEADER_LEN)
-        values[_TIME] = _EPOCH + timedelta(milliseconds=values[_TIME])
-    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InvalidEvent(ErrorCode.AVRO_ERROR, f"the Avro datum cannot be read: {exc}") from None
-    # The schema has already checked every type: what is left is emptiness and the two JSON strings.
+    except Exception as exc:  # whatever the reader raises, the record is unreadable
+        # The reader raises ValueError (UnicodeDecodeError too) for a short or corrupt datum;
+        # anything else would be a fault of the reader, still not a reason to stall the intake.
+        detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        try:
+            name = _unreadable_field(value)
+        except Exception:  # naming the field is a courtesy: never a reason to raise something else
+            name = None
+        where = f" at field {name}" if name else ""
+        raise InvalidEvent(ErrorCode.AVRO_ERROR, f"the Avro datum cannot be read{where}: {detail}") from None
+    values[_TIME] = _epoch_millis(values[_TIME])
+    # The schema has already checked every type: what is left is emptiness, ranges and the two JSON strings.
     for index, name in _REQUIRED:
         if not values[index]:
             raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required and must be a non-empty string")
+    for index, name in _INTS:
+        number = values[index]
+        if number is not None and not _INT_MIN <= number <= _INT_MAX:
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, _int_range(name, number))
     values[_DATA] = _json_object(values[_DATA], "data", required=True)
     values[_CONTEXT] = _json_object(values[_CONTEXT], "current_context", required=False)
     return DomainEvent._make(_EVENT_ORDER(values))
@@ -128,58 +157,180 @@ def _avro_reader() -> tuple[FlatRecordReader, bytes]:
     return reader, header
 
 
-def _json_object(raw: object, name: str, *, required: bool) -> Mapping[str, Any] | None:
+def _unreadable_field(value: bytes) -> str | None:
+    """The first field that cannot be read in a datum the reader refused: the error path only.
+
+    Read field by field (every field is a long or a string, possibly after a null-first union
+    branch), to name the field in the error; None when they all read.
+    """
+    schema, _ = event_schema()
+    buf = io.BytesIO(value)
+    buf.seek(_HEADER_LEN)
+    for field in schema["fields"]:
+        avro_type = field["type"]
+        if isinstance(avro_type, list):  # ["null", X]: branch 0 (0x00) is null, 1 (0x02) is X
+            branch = buf.read(1)
+            if branch == b"\x00":
+                continue
+            if branch != b"\x02":
+                return str(field["name"])
+            avro_type = avro_type[1]
+        number = _varint(buf)
+        if number is None:
+            return str(field["name"])
+        if avro_type == "string":
+            if not 0 <= number <= len(value) - buf.tell():
+                return str(field["name"])
+            try:
+                buf.read(number).decode()
+            except UnicodeDecodeError:
+                return str(field["name"])
+    return None
+
+
+def _varint(buf: io.BytesIO) -> int | None:
+    """The zigzag varint at ``buf``'s position; None when cut short or longer than a long's 10 bytes."""
+    start = buf.tell()
+    number = 0
+    for i, byte in enumerate(buf.read(10)):
+        number |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            buf.seek(start + i + 1)
+            return (number >> 1) ^ -(number & 1)
+    return None
+
+
+def _json_object(
+    raw: object, name: str, *, required: bool, maybe_deep: bool = True
+) -> Mapping[str, Any] | None:
+    """``raw`` (an object, or a JSON string of one) as a mapping.
+
+    ``maybe_deep`` False skips the depth check of an object (a string is always checked).
+    """
     if raw is None:
         if required:
             raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required")
         return None
     if isinstance(raw, str):
+        maybe_deep = raw.count("{") + raw.count("[") > MAX_JSON_DEPTH
         try:
             raw = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is not a JSON object") from None
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
-        raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a JSON object")
+        raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a JSON object, not {_json_kind(raw)}")
+    if maybe_deep and _too_deep(raw):
+        raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is nested more than {MAX_JSON_DEPTH} levels deep")
     return raw
 
 
+def _too_deep(root: object) -> bool:
+    """Whether ``root`` has arrays and objects nested more than MAX_JSON_DEPTH levels (no recursion)."""
+    stack: list[tuple[object, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        assert isinstance(children, Iterable)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _json_kind(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _int_range(name: str, number: object) -> str:
+    return f"{name} must be an integer from {_INT_MIN} to {_INT_MAX}, not {number}"
+
+
+def _epoch_millis(millis: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(milliseconds=millis)
+    except OverflowError:
+        raise InvalidEvent(
+            ErrorCode.SCHEMA_ERROR,
+            f"event_time is out of range: {millis} epoch milliseconds is not in the years 1 to 9999",
+        ) from None
+
+
 def _event_time(raw: object) -> datetime:
+    """``raw`` as an aware datetime in UTC."""
     if isinstance(raw, datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw / 1000, UTC)
-    if isinstance(raw, str):
+        parsed = raw
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        return _epoch_millis(raw)
+    elif isinstance(raw, str):
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "event_time is not ISO-8601") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "event_time is required (ISO-8601 or epoch milliseconds)")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"event_time is not ISO-8601: {raw[:64]!r}") from None
+    elif raw is None:
+        raise InvalidEvent(ErrorCode.SCHEMA_ERROR, "event_time is required (ISO-8601 or epoch milliseconds)")
+    else:
+        raise InvalidEvent(
+            ErrorCode.SCHEMA_ERROR,
+            f"event_time must be an ISO-8601 string or integer epoch milliseconds, not {_json_kind(raw)}",
+        )
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is UTC:
+        return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidEvent(
+            ErrorCode.SCHEMA_ERROR, f"event_time is out of range once in UTC: {parsed.isoformat()}"
+        ) from None
 
 
-def _from_mapping(doc: Mapping[str, Any]) -> DomainEvent:
+def _from_mapping(doc: Mapping[str, Any], *, maybe_deep: bool = True) -> DomainEvent:
     fields: dict[str, Any] = {}
     for name in _REQUIRED_STRINGS:
         value = doc.get(name)
         if not isinstance(value, str) or not value:
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} is required and must be a non-empty string")
+            given = "" if isinstance(value, str) else f", not {_json_kind(value)}"
+            raise InvalidEvent(
+                ErrorCode.SCHEMA_ERROR, f"{name} is required and must be a non-empty string{given}"
+            )
         fields[name] = value
     for name in _OPTIONAL_STRINGS:
         value = doc.get(name)
         if value is not None and not isinstance(value, str):
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a string")
+            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be a string, not {_json_kind(value)}")
         fields[name] = value
     for name in _OPTIONAL_INTS:
         value = doc.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InvalidEvent(ErrorCode.SCHEMA_ERROR, f"{name} must be an integer")
+        if value is not None:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidEvent(
+                    ErrorCode.SCHEMA_ERROR, f"{name} must be an integer, not {_json_kind(value)}"
+                )
+            if not _INT_MIN <= value <= _INT_MAX:
+                raise InvalidEvent(ErrorCode.SCHEMA_ERROR, _int_range(name, value))
         fields[name] = value
-    data = _json_object(doc.get("data"), "data", required=True)
+    data = _json_object(doc.get("data"), "data", required=True, maybe_deep=maybe_deep)
     assert data is not None
     return DomainEvent(
         event_time=_event_time(doc.get("event_time")),
         data=data,
-        current_context=_json_object(doc.get("current_context"), "current_context", required=False),
+        current_context=_json_object(
+            doc.get("current_context"), "current_context", required=False, maybe_deep=maybe_deep
+        ),
         **fields,
     )
 

@@ -17,7 +17,7 @@ import fastavro
 import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from consumer.wire.codec import SCHEMAS_DIR, event_from_record, event_record
+from consumer.wire.codec import SCHEMAS_DIR, InvalidEvent, event_from_record, event_record
 from consumer.wire.errors import InvalidRecord
 from router.event import DomainEvent
 from sender.codes import ErrorCode
@@ -112,20 +112,44 @@ def encode_delivery(record: DeliveryRecord) -> bytes:
     return buf.getvalue()
 
 
-def decode_delivery(value: bytes) -> DeliveryRecord:
-    """Raises ValueError when ``value`` is not a delivery record of this schema."""
+def decode_delivery(value: bytes | None) -> DeliveryRecord:
+    """The delivery record in ``value``.
+
+    Raises :class:`ValueError`, and nothing else, when ``value`` is not a delivery record
+    of this schema: no value, another header, a short or corrupt datum (whatever fastavro
+    raises for it), a timestamp out of range, or an embedded event that
+    :func:`consumer.wire.codec.decode_event` would refuse (an
+    :class:`~consumer.wire.codec.InvalidEvent`, itself a ValueError).
+    """
+    if not value:
+        raise ValueError("not a delivery record: the record has no value")
     schema, header = _schema()
     if value[: len(header)] != header:
         raise ValueError("not a delivery record (unknown single-object header)")
-    doc = fastavro.schemaless_reader(io.BytesIO(value[len(header) :]), schema, None)
-    assert isinstance(doc, dict)
+    try:
+        doc: Any = fastavro.schemaless_reader(io.BytesIO(value[len(header) :]), schema, None)
+    except Exception as exc:  # EOFError, struct.error, UnicodeDecodeError, OverflowError...
+        raise ValueError(
+            f"the delivery record's Avro datum cannot be read: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        event = event_from_record(doc["event"])
+    except InvalidEvent as exc:
+        raise InvalidEvent(exc.code, f"the delivery record's event is invalid: {exc.description}") from None
+    try:
+        return _delivery(doc, event)
+    except (KeyError, TypeError, AttributeError) as exc:  # a datum fastavro read but not as the schema says
+        raise ValueError(f"the delivery record is malformed: {type(exc).__name__}: {exc}") from None
+
+
+def _delivery(doc: Any, event: DomainEvent) -> DeliveryRecord:
     source = doc["source"]
     return DeliveryRecord(
         webhook_id=doc["webhook_id"],
         subscription=doc["subscription"],
         attempt=doc["attempt"],
         first_attempt_at=_utc(doc["first_attempt_at"]),
-        event=event_from_record(doc["event"]),
+        event=event,
         source=(source["topic"], source["partition"], source["offset"]),
         url=doc["url"],
         request_headers=dict(doc["request_headers"]),
