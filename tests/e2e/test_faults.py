@@ -39,6 +39,8 @@ def _poison(good: dict[str, Any]) -> dict[str, bytes]:
         f"{field}_{kind}": encode_json({**good, field: value})
         for field in ("event_id", "event_time", "entity", "event_type", "entity_id", "channel", "data")
         for kind, value in (("list", [1]), ("object", {"a": 1}), ("bool", True), ("null", None))
+        # A channel may be absent and data is an object: those two are valid events.
+        if (field, kind) not in {("channel", "null"), ("data", "object")}
     }
     return {
         "garbage": b"\x00\xff\xfegarbage",
@@ -47,7 +49,7 @@ def _poison(good: dict[str, Any]) -> dict[str, bytes]:
         "avro_with_a_flipped_header": avro[:2] + bytes([avro[2] ^ 0xFF]) + avro[3:],
         "time_out_of_range": encode_json({**good, "event_time": 99999999999999999}),
         "negative_time": encode_json({**good, "event_time": -99999999999999999}),
-        "huge_channel": encode_json({**good, "channel": 10**30}),
+        "huge_channel": json.dumps({**good, "channel": 10**30}).encode(),  # beyond what orjson writes
         "json_array": b"[]",
         "json_number": b"42",
         "deep_json": b"[" * 100_000 + b"]" * 100_000,
@@ -92,8 +94,7 @@ def test_a_poison_mix_is_set_aside_and_every_valid_event_delivered(
         values.append(encode_avro(event) if n % 2 else encode_json(event))
     values[5:5] = list(poison.values())
     _produce_big(kafka_bootstrap, service.input_topic, values)
-    # A record on a retry topic that hookstream did not write.
-    create_topics(kafka_bootstrap, f"{prefix}.retry.5m", partitions=1)
+    # A record on a retry topic (the service created it) that hookstream did not write.
     produce(kafka_bootstrap, f"{prefix}.retry.5m", [b"not a delivery record"])
 
     assert receiver.wait_for(lambda: len(receiver.event_ids("/objects")) == 30, timeout=60), service.log()
