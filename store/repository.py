@@ -491,6 +491,28 @@ class Store:
                 )
         return deleted
 
+    async def delete_failed_ids(self, ids: Sequence[int]) -> list[int]:
+        """Delete failed events (with their history) by id; returns the ids that existed, in order."""
+        return await self._delete_ids(FailedEventRow, ids)
+
+    async def _delete_ids(
+        self, model: type[FailedEventRow] | type[RequestLogRow], ids: Sequence[int]
+    ) -> list[int]:
+        # One answer per id is what a bulk delete reports; RETURNING tells which rows were there.
+        unique_ids = sorted(set(ids))
+        deleted: list[int] = []
+        async with self._transaction() as session:
+            for start in range(0, len(unique_ids), _DELETE_CHUNK):
+                chunk = unique_ids[start : start + _DELETE_CHUNK]
+                result = await session.execute(
+                    delete(model)
+                    .where(model.id.in_(chunk))
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+                deleted += result.scalars()
+        return sorted(deleted)
+
     async def resend_succeeded(
         self, failed_event_id: int, attempt: AttemptRecord, *, log: RequestLogRecord | None = None
     ) -> None:
@@ -596,15 +618,9 @@ class Store:
             count = await session.scalar(query)
         return count or 0
 
-    async def delete_requests(self, ids: Sequence[int]) -> int:
-        """Delete logged successful requests by id; returns how many existed."""
-        unique_ids = sorted(set(ids))
-        deleted = 0
-        async with self._transaction() as session:
-            for start in range(0, len(unique_ids), _DELETE_CHUNK):
-                chunk = unique_ids[start : start + _DELETE_CHUNK]
-                deleted += await _affected(session, delete(RequestLogRow).where(RequestLogRow.id.in_(chunk)))
-        return deleted
+    async def delete_requests(self, ids: Sequence[int]) -> list[int]:
+        """Delete logged successful requests by id; returns the ids that existed, in order."""
+        return await self._delete_ids(RequestLogRow, ids)
 
     async def list_requests(
         self, criteria: RequestFilter | None = None, /, *, limit: int = 50, cursor: str | None = None
