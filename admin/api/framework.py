@@ -153,10 +153,10 @@ class Api:
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
+                # Only Allow (of a 405) is kept: its own Content-Type would contradict the problem's.
+                allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
                 return problem_response(
-                    Problem(title=HTTPStatus(exc.status).phrase, status=exc.status),
-                    request,
-                    dict(exc.headers),
+                    Problem(title=HTTPStatus(exc.status).phrase, status=exc.status), request, allow
                 )
 
         return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from admin.actor import Role
 from admin.failed_events import BULK_LIMIT, ResendStatus
@@ -37,14 +37,24 @@ MAX_PAGE = 200
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # A time without an offset is UTC, as the CLI reads it.
-    return value.replace(tzinfo=UTC) if value is not None and value.utcoffset() is None else value
+def _iso_utc(value: object) -> object:
+    """ISO 8601 text only (pydantic alone would take a number as epoch seconds); UTC if no offset,
+    as the CLI reads it."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 date or time") from None
+    else:
+        raise ValueError("not an ISO 8601 date or time")
+    return moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment
 
 
 # Text a filter compares with stored text: bounded, and no control characters (PostgreSQL refuses NUL).
 Text = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f]*$")]
-Moment = Annotated[datetime, AfterValidator(_utc)]
+Moment = Annotated[datetime, BeforeValidator(_iso_utc)]
 
 
 class _In(BaseModel):
@@ -71,8 +81,6 @@ class FailedEventFilterBody(_In):
 
 
 class FailedEventQuery(FailedEventFilterBody):
-    model_config = ConfigDict(extra="ignore")
-
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
     cursor: Annotated[str, Field(max_length=512)] | None = Field(
         default=None, description="next_cursor of the previous page"
@@ -192,8 +200,6 @@ RequestId = Annotated[str, Field(pattern=r"^(successful|rejected)-[1-9][0-9]{0,1
 
 
 class RequestQuery(_In):
-    model_config = ConfigDict(extra="ignore")
-
     state: Literal["Successful", "Rejected"] | None = None
     subscription: Text | None = None
     entity: Text | None = None
