@@ -1,4 +1,4 @@
-"""The admin HTTP server: ``/metrics``, ``/healthz`` and ``/readyz``, in every role."""
+"""The admin HTTP server: ``/metrics``, ``/healthz`` and ``/readyz`` in every role, the API in admin's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from admin.api import AdminApi, install_api
 
 __all__ = ["build_app", "start_admin"]
 
@@ -28,14 +30,20 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready, "reason": reason}, status=200 if ready else 503)
 
 
-def build_app(registry: CollectorRegistry, ready: Callable[[], tuple[bool, str]]) -> web.Application:
-    """Serve ``registry``, where every room registered its metrics, at ``/metrics``."""
-    app = web.Application()
+def build_app(
+    registry: CollectorRegistry, ready: Callable[[], tuple[bool, str]], *, api: AdminApi | None = None
+) -> web.Application:
+    """Serve ``registry``, where every room registered its metrics, at ``/metrics``; and the admin
+    API under ``/api/v1`` when ``api`` is given (the admin role)."""
+    # Bodies are limited per request by the API (ApiSettings.max_body_bytes); this is aiohttp's own cap.
+    app = web.Application(client_max_size=(api.settings.max_body_bytes if api else 1024) + 1024)
     app[REGISTRY_KEY] = registry
     app[READY_KEY] = ready
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    if api is not None:
+        install_api(app, api)
     return app
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from admin.api import AdminApi
 from admin.app import build_app, start_admin
 from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries, InputStage, RetryStage
@@ -134,7 +135,14 @@ class Service:
                     max_in_flight=256,
                 )
             )
-        runner = await start_admin(build_app(self.registry, self.ready), s.admin_host, s.admin_port)
+        api = None
+        if s.role in ("all", "admin"):
+            assert store is not None
+            # Resends go out through this process's sender, under the router in force at that moment.
+            api = AdminApi(
+                s.admin, store=store, router=lambda: deliveries.router, sender=sender, registry=self.registry
+            )
+        runner = await start_admin(build_app(self.registry, self.ready, api=api), s.admin_host, s.admin_port)
         # Everything built so far lives as long as the process: keep the collector from walking it
         # again (docs/adr/0003-gc-threshold-and-freeze.md).
         gc.freeze()

@@ -19,6 +19,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from admin.settings import ApiSettings
 from consumer.retries import DEFAULT_RUNGS
 from router.model import Duration
 from sender import SenderSettings
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
     store_url: str = DEFAULT_STORE_URL
     admin_host: str = "0.0.0.0"  # noqa: S104 - a pod's admin port must be reachable by the kubelet
     admin_port: int = 8080
+    admin: ApiSettings = Field(
+        default_factory=ApiSettings, description="the admin API: tokens, trusted proxy, body limit"
+    )
     grace_period: float = Field(default=25.0, gt=0, description="seconds to finish in-flight work on SIGTERM")
     max_in_flight: int = Field(
         default=1_000, ge=1, description="records under way before the intake stops taking more"

@@ -24,7 +24,10 @@ from store.records import (
     Page,
     PruneResult,
     RecordedFailure,
+    RequestEntry,
+    RequestFilter,
     RequestLogRecord,
+    RequestState,
 )
 from store.redaction import redact_headers
 from store.repository import DEFAULT_STORE_URL, MAX_PAGE_SIZE, Store
@@ -47,7 +50,10 @@ __all__ = [
     "Page",
     "PruneResult",
     "RecordedFailure",
+    "RequestEntry",
+    "RequestFilter",
     "RequestLogRecord",
+    "RequestState",
     "Store",
     "StoreError",
     "StoreNotMigrated",

@@ -102,6 +102,8 @@ class FailedEventRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # The operator whose resend last changed it (None until someone acts on it).
+    acted_by: Mapped[str | None] = mapped_column(String(255))
 
 
 class AttemptRow(Base):
@@ -118,6 +120,8 @@ class AttemptRow(Base):
     error_description: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[float | None] = mapped_column(Float)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
+    # Who resent it; None for the automatic attempts.
+    resent_by: Mapped[str | None] = mapped_column(String(255))
 
 
 class RequestLogRow(Base):
@@ -141,3 +145,5 @@ class RequestLogRow(Base):
     request_body: Mapped[str | None] = mapped_column(Text)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Who resent it, when a resend of a failed event made this request.
+    resent_by: Mapped[str | None] = mapped_column(String(255))

@@ -14,7 +14,19 @@ from datetime import datetime
 
 from store.errors import InvalidCursor
 
-__all__ = ["Position", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "Position",
+    "RequestPosition",
+    "decode_cursor",
+    "decode_request_cursor",
+    "encode_cursor",
+    "encode_request_cursor",
+]
+
+
+def _is_row_id(value: object) -> bool:
+    # Within a 64-bit signed integer: a larger one would make the database driver fail, not the cursor.
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +49,34 @@ def decode_cursor(cursor: str) -> Position:
         position = Position(datetime.fromisoformat(at), id_)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
         raise InvalidCursor(f"not a page cursor: {cursor!r}") from exc
-    if not isinstance(position.id, int) or position.last_attempt_at.utcoffset() is None:
+    if not _is_row_id(position.id) or position.last_attempt_at.utcoffset() is None:
+        raise InvalidCursor(f"not a page cursor: {cursor!r}")
+    return position
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPosition:
+    """The sort key of the request log's last item shown: time, then state, then id (newest first)."""
+
+    at: datetime
+    state: str
+    id: int
+
+
+def encode_request_cursor(position: RequestPosition) -> str:
+    raw = json.dumps([position.at.isoformat(), position.state, position.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_request_cursor(cursor: str) -> RequestPosition:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, state, id_ = json.loads(raw)
+        position = RequestPosition(datetime.fromisoformat(at), state, id_)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise InvalidCursor(f"not a page cursor: {cursor!r}") from exc
+    if not (
+        _is_row_id(position.id) and isinstance(position.state, str) and position.at.utcoffset() is not None
+    ):
         raise InvalidCursor(f"not a page cursor: {cursor!r}")
     return position

@@ -25,7 +25,10 @@ __all__ = [
     "Page",
     "PruneResult",
     "RecordedFailure",
+    "RequestEntry",
+    "RequestFilter",
     "RequestLogRecord",
+    "RequestState",
 ]
 
 T = TypeVar("T")
@@ -102,13 +105,17 @@ class AttemptRecord:
     duration_ms: float | None = None
     response_excerpt: str | None = None
     """The start of the response body, if one came back."""
+    resent_by: str | None = None
+    """Who resent it (an operator's name); None for the automatic attempts."""
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
 
     @classmethod
-    def of(cls, number: int, at: datetime, result: AttemptResult) -> AttemptRecord:
-        """The attempt the sender reported as ``result``."""
+    def of(
+        cls, number: int, at: datetime, result: AttemptResult, *, resent_by: str | None = None
+    ) -> AttemptRecord:
+        """The attempt the sender reported as ``result`` (a resend by ``resent_by``, if given)."""
         if not result.ok and not result.error_code:
             raise ValueError("a failed attempt needs an error code")
         return cls(
@@ -119,6 +126,7 @@ class AttemptRecord:
             error_description=None if result.ok else result.description or None,
             duration_ms=result.duration * 1000,
             response_excerpt=result.response_excerpt or None,
+            resent_by=resent_by,
         )
 
 
@@ -207,6 +215,8 @@ class FailedEventSummary:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    acted_by: str | None = None
+    """The operator whose resend last changed it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +251,67 @@ class FailedEventFilter:
         _require_aware("until", self.until)
 
 
+class RequestState(StrEnum):
+    """A request as the request log shows it (the CRM.COM Webhook Requests view)."""
+
+    SUCCESSFUL = "successful"
+    """Delivered; logged because its subscription logs all requests."""
+    REJECTED = "rejected"
+    """An open failed event: its delivery failed for good and waits for a resend or a delete."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestFilter:
+    """Which requests ``list_requests`` returns; None means "any" for every field."""
+
+    state: RequestState | None = None
+    subscription: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    trigger: str | None = None
+    error_code: str | None = None
+    since: datetime | None = None
+    """Made (last attempted, for a rejected one) at or after this time."""
+    until: datetime | None = None
+    """Made strictly before this time."""
+
+    def __post_init__(self) -> None:
+        _require_aware("since", self.since)
+        _require_aware("until", self.until)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestEntry:
+    """One row of the request log: a logged successful request, or an open failed event (rejected).
+
+    ``id`` is the request log entry's id for a successful one, the failed event's id for a
+    rejected one: the pair (state, id) names it.
+    """
+
+    state: RequestState
+    id: int
+    webhook_id: str
+    subscription: str
+    entity: str
+    entity_id: str
+    trigger: str
+    channel: str | None
+    subchannel: str | None
+    event_id: str
+    url: str
+    status: int | None
+    error_code: str | None
+    error_description: str | None
+    attempts: int
+    at: datetime
+    """When it was made (its last attempt, for a rejected one)."""
+    request_body: str | None
+    response_excerpt: str | None
+    created_at: datetime
+    updated_at: datetime
+    acted_by: str | None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Page(Generic[T]):
     """One page of results, newest last attempt first."""
@@ -273,6 +344,8 @@ class RequestLogRecord:
     duration_ms: float | None = None
     request_body: str | None = None
     response_excerpt: str | None = None
+    resent_by: str | None = None
+    """Who resent the failed event this request delivered; None for a delivery of the pipeline."""
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
@@ -295,6 +368,7 @@ class RequestLogRecord:
             duration_ms=attempt.duration_ms,
             request_body=request_body,
             response_excerpt=attempt.response_excerpt,
+            resent_by=attempt.resent_by,
         )
 
 

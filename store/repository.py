@@ -13,7 +13,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self, cast
+from typing import Any, Final, Self
+from typing import cast as type_cast
 
 from alembic import command
 from alembic.config import Config
@@ -22,14 +23,21 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
+    Integer,
+    String,
+    Subquery,
     and_,
+    cast,
     delete,
     event,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,7 +54,14 @@ from store.errors import (
     UnsupportedStoreUrl,
 )
 from store.models import AttemptRow, FailedEventRow, RequestLogRow
-from store.paging import Position, decode_cursor, encode_cursor
+from store.paging import (
+    Position,
+    RequestPosition,
+    decode_cursor,
+    decode_request_cursor,
+    encode_cursor,
+    encode_request_cursor,
+)
 from store.records import (
     AttemptRecord,
     FailedEvent,
@@ -57,7 +72,10 @@ from store.records import (
     Page,
     PruneResult,
     RecordedFailure,
+    RequestEntry,
+    RequestFilter,
     RequestLogRecord,
+    RequestState,
 )
 from store.redaction import redact_headers
 
@@ -93,6 +111,7 @@ _SUMMARY_COLUMNS: Final = (
     FailedEventRow.created_at,
     FailedEventRow.updated_at,
     FailedEventRow.closed_at,
+    FailedEventRow.acted_by,
 )
 
 
@@ -126,6 +145,7 @@ def _attempt_from_row(row: AttemptRow) -> AttemptRecord:
         error_description=row.error_description,
         duration_ms=row.duration_ms,
         response_excerpt=row.response_excerpt,
+        resent_by=row.resent_by,
     )
 
 
@@ -145,6 +165,77 @@ def _conditions(criteria: FailedEventFilter) -> list[ColumnElement[bool]]:
         conditions.append(FailedEventRow.last_attempt_at >= criteria.since)
     if criteria.until is not None:
         conditions.append(FailedEventRow.last_attempt_at < criteria.until)
+    return conditions
+
+
+def _requests_union() -> Subquery:
+    """Logged successful requests and open failed events as rows of one shape (RequestEntry's)."""
+    logged = select(
+        literal(RequestState.SUCCESSFUL.value, String).label("state"),
+        RequestLogRow.id,
+        RequestLogRow.webhook_id,
+        RequestLogRow.subscription,
+        RequestLogRow.entity,
+        RequestLogRow.entity_id,
+        RequestLogRow.trigger,
+        RequestLogRow.channel,
+        RequestLogRow.subchannel,
+        RequestLogRow.event_id,
+        RequestLogRow.url,
+        RequestLogRow.status.label("status"),
+        cast(null(), String).label("error_code"),
+        cast(null(), String).label("error_description"),
+        RequestLogRow.attempt.label("attempts"),
+        RequestLogRow.at.label("at"),
+        RequestLogRow.request_body,
+        RequestLogRow.response_excerpt,
+        RequestLogRow.created_at,
+        RequestLogRow.created_at.label("updated_at"),
+        RequestLogRow.resent_by.label("acted_by"),
+    )
+    rejected = select(
+        literal(RequestState.REJECTED.value, String).label("state"),
+        FailedEventRow.id,
+        FailedEventRow.webhook_id,
+        FailedEventRow.subscription,
+        FailedEventRow.entity,
+        FailedEventRow.entity_id,
+        FailedEventRow.trigger,
+        FailedEventRow.channel,
+        FailedEventRow.subchannel,
+        FailedEventRow.event_id,
+        FailedEventRow.url,
+        cast(FailedEventRow.response_status, Integer).label("status"),
+        FailedEventRow.error_code,
+        FailedEventRow.error_description,
+        FailedEventRow.attempt_count.label("attempts"),
+        FailedEventRow.last_attempt_at.label("at"),
+        FailedEventRow.request_body,
+        FailedEventRow.response_excerpt,
+        FailedEventRow.created_at,
+        FailedEventRow.updated_at,
+        FailedEventRow.acted_by,
+    ).where(FailedEventRow.state == FailedEventState.OPEN.value)
+    return union_all(logged, rejected).subquery("requests")
+
+
+def _request_conditions(requests: Subquery, criteria: RequestFilter) -> list[ColumnElement[bool]]:
+    c = requests.c
+    equal_to = {
+        c.state: criteria.state.value if criteria.state is not None else None,
+        c.subscription: criteria.subscription,
+        c.entity: criteria.entity,
+        c.entity_id: criteria.entity_id,
+        c.trigger: criteria.trigger,
+        c.error_code: criteria.error_code,
+    }
+    conditions: list[ColumnElement[bool]] = [
+        column == value for column, value in equal_to.items() if value is not None
+    ]
+    if criteria.since is not None:
+        conditions.append(c.at >= criteria.since)
+    if criteria.until is not None:
+        conditions.append(c.at < criteria.until)
     return conditions
 
 
@@ -400,6 +491,28 @@ class Store:
                 )
         return deleted
 
+    async def delete_failed_ids(self, ids: Sequence[int]) -> list[int]:
+        """Delete failed events (with their history) by id; returns the ids that existed, in order."""
+        return await self._delete_ids(FailedEventRow, ids)
+
+    async def _delete_ids(
+        self, model: type[FailedEventRow] | type[RequestLogRow], ids: Sequence[int]
+    ) -> list[int]:
+        # One answer per id is what a bulk delete reports; RETURNING tells which rows were there.
+        unique_ids = sorted(set(ids))
+        deleted: list[int] = []
+        async with self._transaction() as session:
+            for start in range(0, len(unique_ids), _DELETE_CHUNK):
+                chunk = unique_ids[start : start + _DELETE_CHUNK]
+                result = await session.execute(
+                    delete(model)
+                    .where(model.id.in_(chunk))
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+                deleted += result.scalars()
+        return sorted(deleted)
+
     async def resend_succeeded(
         self, failed_event_id: int, attempt: AttemptRecord, *, log: RequestLogRecord | None = None
     ) -> None:
@@ -454,6 +567,7 @@ class Store:
                 attempt_count=FailedEventRow.attempt_count + 1,
                 last_attempt_at=attempt.at,
                 updated_at=_now(),
+                acted_by=attempt.resent_by,
                 **changes,
             ),
         )
@@ -504,6 +618,53 @@ class Store:
             count = await session.scalar(query)
         return count or 0
 
+    async def delete_requests(self, ids: Sequence[int]) -> list[int]:
+        """Delete logged successful requests by id; returns the ids that existed, in order."""
+        return await self._delete_ids(RequestLogRow, ids)
+
+    async def list_requests(
+        self, criteria: RequestFilter | None = None, /, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[RequestEntry]:
+        """One page of the request log, newest first: logged successful requests and open failed
+        events (rejected) in one list.
+
+        ``cursor`` is the ``next_cursor`` of the previous page; it raises InvalidCursor when it was
+        not made here.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+        requests = _requests_union()
+        conditions = _request_conditions(requests, criteria or RequestFilter())
+        page_conditions = conditions
+        if cursor:
+            position = decode_request_cursor(cursor)
+            c = requests.c
+            page_conditions = [
+                *conditions,
+                or_(
+                    c.at < position.at,
+                    and_(c.at == position.at, c.state < position.state),
+                    and_(c.at == position.at, c.state == position.state, c.id < position.id),
+                ),
+            ]
+        query = (
+            select(requests)
+            .where(*page_conditions)
+            .order_by(requests.c.at.desc(), requests.c.state.desc(), requests.c.id.desc())
+            .limit(limit + 1)
+        )
+        async with self._transaction() as session:
+            total = await session.scalar(select(func.count()).select_from(requests).where(*conditions))
+            rows = (await session.execute(query)).all()
+        items = tuple(
+            RequestEntry(**{**row._asdict(), "state": RequestState(row.state)}) for row in rows[:limit]
+        )
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = encode_request_cursor(RequestPosition(last.at, last.state.value, last.id))
+        return Page(items=items, total=total or 0, next_cursor=next_cursor)
+
     # --- retention ------------------------------------------------------------------------------
 
     async def prune(self, older_than: timedelta) -> PruneResult:
@@ -523,7 +684,7 @@ async def _affected(session: AsyncSession, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it changed."""
     # No ORM objects are loaded in these sessions, so there is nothing to synchronize.
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    return cast(CursorResult[Any], result).rowcount
+    return type_cast(CursorResult[Any], result).rowcount
 
 
 def _missing_table(exc: BaseException) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
@@ -29,6 +30,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from admin.actor import Actor
+from admin.failed_events import BULK_LIMIT, FailedEvents, ResendStatus
 from consumer.settings import load_settings
 from router.durations import parse_duration
 from store.errors import StoreError, StoreNotMigrated
@@ -190,7 +193,7 @@ async def _failed_list(store: Store, args: argparse.Namespace) -> int:
         until=args.until,
         state=None if args.state == "all" else FailedEventState(args.state),
     )
-    page = await store.list_failed(criteria, limit=args.limit, cursor=args.cursor)
+    page = await FailedEvents(store).page(criteria, limit=args.limit, cursor=args.cursor)
     if args.json:
         _print_json(
             {
@@ -224,7 +227,7 @@ async def _failed_list(store: Store, args: argparse.Namespace) -> int:
 
 
 async def _failed_show(store: Store, args: argparse.Namespace) -> int:
-    failed = await store.get_failed(args.id)
+    failed = await FailedEvents(store).get(args.id)
     if failed is None:
         print(f"hookstream: failed event {args.id} does not exist", file=sys.stderr)
         return 1
@@ -236,10 +239,8 @@ async def _failed_show(store: Store, args: argparse.Namespace) -> int:
 
 
 async def _failed_resend(store: Store, args: argparse.Namespace) -> int:
-    from admin.resend import SubscriptionGone, resend
     from router.reload import SubscriptionSource
     from sender import Sender
-    from store import StoreError
 
     settings = load_settings()
     router = SubscriptionSource(
@@ -247,31 +248,40 @@ async def _failed_resend(store: Store, args: argparse.Namespace) -> int:
     ).load()
     failures = 0
     async with Sender(settings.sender) as sender:
-        for failed_id in args.ids:
-            try:
-                result = await resend(failed_id, store=store, router=router, sender=sender)
-            except (StoreError, SubscriptionGone) as exc:
-                print(f"{failed_id}: not resent: {exc}")
+        service = FailedEvents(store, router=lambda: router, sender=sender)
+        ids = list(dict.fromkeys(args.ids))
+        for start in range(0, len(ids), BULK_LIMIT):
+            for result in await service.resend_many(ids[start : start + BULK_LIMIT], _actor()):
+                if result.status is ResendStatus.DELIVERED:
+                    print(f"{result.id}: delivered (HTTP {result.http_status}); the failed event is closed")
+                    continue
                 failures += 1
-                continue
-            if result.ok:
-                print(f"{failed_id}: delivered (HTTP {result.status}); the failed event is closed")
-            else:
-                failures += 1
-                print(f"{failed_id}: failed again: {result.error_code} {result.description}")
+                if result.status is ResendStatus.FAILED:
+                    print(f"{result.id}: failed again: {result.error_code} {result.description}")
+                else:
+                    print(f"{result.id}: not resent: {result.description}")
     return 1 if failures else 0
 
 
 async def _failed_delete(store: Store, args: argparse.Namespace) -> int:
-    asked = sorted(set(args.ids))
-    deleted = await store.delete_failed(asked)
+    results = await FailedEvents(store).delete(args.ids, _actor())
+    deleted = sum(result.deleted for result in results)
     if args.json:
-        _print_json({"requested": len(asked), "deleted": deleted})
+        _print_json({"requested": len(results), "deleted": deleted})
     else:
-        print(f"deleted {deleted} of {len(asked)} failed event(s)")
-        if deleted < len(asked):
-            print(f"{len(asked) - deleted} did not exist", file=sys.stderr)
-    return 0 if deleted == len(asked) else 1
+        print(f"deleted {deleted} of {len(results)} failed event(s)")
+        if deleted < len(results):
+            print(f"{len(results) - deleted} did not exist", file=sys.stderr)
+    return 0 if deleted == len(results) else 1
+
+
+def _actor() -> Actor:
+    """The person at the terminal: their login name goes on what they resend and on the log line."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor in the user database
+        user = "unknown"
+    return Actor(name=f"cli:{user}", role="admin", via="cli")
 
 
 async def _store_prune(store: Store, args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ async def test_migrate_twice_changes_nothing(store_url: str) -> None:
     def versions(connection: Connection) -> list[str]:
         return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
-    assert await _inspect(store_url, versions) == ["0002"]
+    assert await _inspect(store_url, versions) == ["0003"]
 
 
 async def test_migrated_schema_matches_the_models(store_url: str) -> None:
