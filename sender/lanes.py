@@ -11,8 +11,10 @@ waiting deliveries cost a thousand small objects, where a task each (with its
 stack of coroutines and a future to wake it) cost a fifth of the throughput.
 
 An endpoint that holds all its slots and finishes none of them for
-``stall_after`` seconds is stalled: its queued deliveries, and any that come
-while it stays so, end at once as ``endpoint_busy`` and take the retry path, so
+``stall_after`` seconds, or for three times its recent time per delivery if that
+is longer (a slow endpoint is not a stalled one), is stalled: its queued
+deliveries, and any that come while it stays so, end at once as
+``endpoint_busy`` and wait on the retry path without using up an attempt, so
 that they do not hold the input's in-flight budget that other endpoints need.
 """
 
@@ -80,6 +82,7 @@ class Lane:
     __slots__ = (
         "_closed",
         "_loop",
+        "_latency",
         "_progress_at",
         "_queue",
         "_sweeper",
@@ -110,6 +113,8 @@ class Lane:
         # When a delivery last finished, or when the last free slot was taken: a full
         # lane that has finished nothing since then for stall_after is stalled.
         self._progress_at = 0.0
+        # The endpoint's recent time per delivery (moving average): a slow endpoint is not a stalled one.
+        self._latency = 0.0
         self._closed = False
 
     @property
@@ -177,6 +182,7 @@ class Lane:
                 job.worker = worker
                 self.in_flight += 1
                 failure: bool | None = None
+                started = loop.time()
                 try:
                     assert job.target is not None  # only a job refused before preparation has none
                     outcome = await job.target.attempt(job.message)
@@ -187,7 +193,9 @@ class Lane:
                 finally:
                     self.in_flight -= 1
                     job.worker = None
-                    self._progress_at = loop.time()
+                    self._progress_at = now = loop.time()
+                    took = now - started
+                    self._latency = took if not self._latency else 0.8 * self._latency + 0.2 * took
                     self.breaker.record(job.permit, failure)
                 job.settle(outcome)
                 job = self._next()
@@ -210,13 +218,17 @@ class Lane:
 
     # -- the queue's deadlines ----------------------------------------------------------
 
+    def _stall_limit(self) -> float:
+        """How long a full lane may finish nothing: ``stall_after``, or longer for a slow endpoint."""
+        return max(self.stall_after, 3 * self._latency)
+
     def _stalled(self, now: float) -> bool:
-        return len(self._workers) >= self.limit and now - self._progress_at >= self.stall_after
+        return len(self._workers) >= self.limit and now - self._progress_at >= self._stall_limit()
 
     def _next_sweep(self) -> float:
         deadline = self._queue[0].deadline
         if len(self._workers) >= self.limit:
-            return min(deadline, self._progress_at + self.stall_after)
+            return min(deadline, self._progress_at + self._stall_limit())
         return deadline
 
     def _sweep(self) -> None:

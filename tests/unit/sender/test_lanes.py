@@ -270,3 +270,21 @@ async def test_an_outcome_handler_that_fails_does_not_stop_the_lane() -> None:
     endpoint.finish("second")
     await _turns()
     assert settled.outcomes["second"].ok
+
+
+async def test_a_slow_endpoint_is_not_taken_for_a_stalled_one() -> None:
+    endpoint, settled = Endpoint(), Settled()
+    lane = _lane(endpoint, 1, queue_wait=5.0, stall_after=0.05)
+    # Its deliveries take 0.2 s each, four times stall_after: the first teaches the lane so.
+    _submit(lane, settled, "first")
+    await asyncio.sleep(0.2)
+    endpoint.finish("first")
+    await _turns()
+    # Then one runs while another waits: 0.2 s without progress is its normal pace, not a stall.
+    for name in ("m1", "m2"):
+        _submit(lane, settled, name)
+    for name in ("m1", "m2"):
+        await asyncio.sleep(0.2)
+        endpoint.finish(name)
+        await _turns()
+    assert [settled.outcomes[n].ok for n in ("first", "m1", "m2")] == [True, True, True]
