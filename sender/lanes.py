@@ -81,8 +81,8 @@ class Lane:
 
     __slots__ = (
         "_closed",
-        "_loop",
         "_latency",
+        "_loop",
         "_progress_at",
         "_queue",
         "_sweeper",
