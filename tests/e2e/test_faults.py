@@ -75,8 +75,17 @@ def _produce_big(bootstrap: str, topic: str, values: list[bytes]) -> None:
     assert producer.flush(60) == 0
 
 
+@pytest.fixture
+def stopped_after() -> Iterator[list[ServiceProcess]]:
+    """Services to stop when the test ends, whether it passed or not."""
+    services: list[ServiceProcess] = []
+    yield services
+    for service in services:
+        service.stop()
+
+
 def test_a_poison_mix_is_set_aside_and_every_valid_event_delivered(
-    kafka_bootstrap: str, receiver: Receiver, tmp_path: Path
+    kafka_bootstrap: str, receiver: Receiver, tmp_path: Path, stopped_after: list[ServiceProcess]
 ) -> None:
     prefix = unique_prefix("poison")
     service = ServiceProcess(
@@ -86,7 +95,7 @@ def test_a_poison_mix_is_set_aside_and_every_valid_event_delivered(
         tmp_path,
     )
     _create_input_topic(kafka_bootstrap, service.input_topic)
-    service.start()
+    stopped_after.append(service.start())
     good = events(30, entity="Object", event_type="OnNew")
     poison = _poison(good[0])
     values: list[bytes] = []
@@ -123,7 +132,6 @@ def test_a_poison_mix_is_set_aside_and_every_valid_event_delivered(
         ),
         timeout=30,
     )
-    service.stop()
 
 
 @pytest.fixture
@@ -145,7 +153,11 @@ def _stored(url: str) -> int:
 
 @pytest.mark.postgres
 def test_the_store_stopped_for_20_seconds_loses_nothing_and_stops_no_delivery(
-    kafka_bootstrap: str, receiver: Receiver, tmp_path: Path, postgres: PostgresServer
+    kafka_bootstrap: str,
+    receiver: Receiver,
+    tmp_path: Path,
+    postgres: PostgresServer,
+    stopped_after: list[ServiceProcess],
 ) -> None:
     url = postgres.url(postgres.create_database())
     receiver.behave("/broken", status=500)
@@ -163,7 +175,7 @@ def test_the_store_stopped_for_20_seconds_loses_nothing_and_stops_no_delivery(
         env={"HOOKSTREAM_STORE_URL": url, "HOOKSTREAM_SENDER__BREAKER__MIN_REQUESTS": "1000000"},
     )
     create_topics(kafka_bootstrap, service.input_topic, partitions=2)
-    service.start()
+    stopped_after.append(service.start())
     first = events(10, entity="Object", event_type="OnNew")
     produce(kafka_bootstrap, service.input_topic, [encode_json(e) for e in first])
     assert receiver.wait_for(lambda: _stored(url) == 10, timeout=60), service.log()
@@ -187,4 +199,3 @@ def test_the_store_stopped_for_20_seconds_loses_nothing_and_stops_no_delivery(
     assert service.metric("hookstream_store_available") == 1
     assert service.proc is not None
     assert service.proc.poll() is None
-    service.stop()
