@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from admin.api import AdminApi
 from admin.app import build_app, start_admin
+from admin.subscriptions import SubscriptionService
 from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries, InputStage, RetryStage
 from consumer.kafka.intake import Intake
@@ -27,8 +28,10 @@ from consumer.kafka.topics import Topics, ensure_topics, unsafe_topics
 from consumer.metrics import ConsumerMetrics
 from consumer.retries import RetryLadder
 from consumer.settings import Settings
-from router import Router
+from consumer.subscription_feed import SubscriptionFeed
+from router import Catalog, Router, Subscription
 from router.reload import SubscriptionSource
+from router.sources import combine
 from sender import Sender
 from store import Store, StoreError
 
@@ -49,6 +52,14 @@ class Service:
         self._known_topics: set[str] = set()
         self._producer: Producer | None = None
         self._writer: FailureWriter | None = None
+        # -- API-managed subscriptions (issue 12): the topic's feed, and the Router rebuilt from both
+        # sources under one lock, so that a file reload and a topic record never install out of order.
+        self._feed: SubscriptionFeed | None = None
+        self._source: SubscriptionSource | None = None
+        self._deliveries: Deliveries | None = None
+        self._rebuilding = asyncio.Lock()
+        self.subscriptions: SubscriptionService | None = None
+        """The service layer over both sources, for the admin API (roles all and admin)."""
 
     def stop(self) -> None:
         self._stop.set()
@@ -59,12 +70,15 @@ class Service:
             for trouble in (
                 self._producer.trouble if self._producer is not None else None,
                 self._writer.trouble if self._writer is not None else None,
+                self._feed.trouble if self._feed is not None else None,
                 *(i.trouble for i in self.intakes),
             )
             if trouble
         ]
         if troubles:
             return False, "; ".join(troubles)
+        if self._feed is None or not self._feed.caught_up:
+            return False, f"reading {self.topics.subscriptions}"
         if not self.intakes:
             return True, "admin only"
         waiting = [i.group for i in self.intakes if not i.assigned]
@@ -78,8 +92,13 @@ class Service:
 
     async def run(self) -> None:
         s = self.settings
-        source = SubscriptionSource(s.subscriptions, s.catalog, development=s.development)
-        router = source.load()
+        source = self._source = SubscriptionSource(
+            s.subscriptions, s.catalog, development=s.development, reserved=self._reserved
+        )
+        source.load()
+        feed = self._feed = SubscriptionFeed(s, catalog=self._catalog, on_change=self._rebuild)
+        await feed.start()
+        router = self._combined()
         self._count_subscriptions(router)
         names = [self.topics.invalid, self.topics.dlq, self.topics.log]
         if s.kafka.create_input_topics:
@@ -99,6 +118,9 @@ class Service:
             metrics=self.metrics,
         )
         self._producer = producer
+        self._deliveries = deliveries
+        if s.role in ("all", "admin"):
+            self.subscriptions = feed.service(self._file_subscriptions)
         kafka = s.kafka
         if s.role in ("all", "main"):
             self.intakes.append(
@@ -152,6 +174,7 @@ class Service:
         background += [asyncio.create_task(i.run(), name=i.group) for i in self.intakes]
         background.append(asyncio.create_task(self._reload(source, deliveries), name="reload"))
         background.append(asyncio.create_task(self._observe(), name="observe"))
+        background.append(asyncio.create_task(feed.follow(), name="subscriptions-feed"))
         log.info(
             "hookstream running",
             extra={"role": s.role, "subscriptions": len(router.subscriptions), "admin_port": s.admin_port},
@@ -172,6 +195,7 @@ class Service:
             if left:
                 log.error("%d records not acknowledged by Kafka at exit", left)
             await sender.close()
+            await feed.close()
             await runner.cleanup()
             if store is not None:
                 await store.close()
@@ -208,12 +232,8 @@ class Service:
         while True:
             await asyncio.sleep(self.settings.reload_interval)
             rejected_before = source.rejected_count
-            router = await asyncio.to_thread(source.poll)
-            if router is not None:
-                # New retry topics first, so that no delivery under the new version finds its topic missing.
-                await self._ensure((), router)
-                deliveries.router, deliveries.ladder = router, self._ladder(router)
-                self._count_subscriptions(router)
+            if await asyncio.to_thread(source.poll) is not None:
+                router = await self._rebuild()
                 self.metrics.config_reloads.labels("applied").inc()
                 log.info("subscriptions reloaded", extra={"subscriptions": len(router.subscriptions)})
             elif source.rejected_count != rejected_before:
@@ -222,6 +242,41 @@ class Service:
                     "subscription change refused, the last good version stays in force",
                     extra={"error": str(source.last_error)},
                 )
+
+    # -- both sources of subscriptions (issue 12) ------------------------------------------------
+
+    def _file_subscriptions(self) -> list[Subscription]:
+        router = self._source.router if self._source is not None else None
+        return list(router.subscriptions) if router is not None else []
+
+    def _catalog(self) -> Catalog:
+        assert self._source is not None
+        assert self._source.router is not None
+        return self._source.router.catalog
+
+    def _reserved(self) -> dict[str, str]:
+        return self._feed.reserved() if self._feed is not None else {}
+
+    def _combined(self) -> Router:
+        assert self._feed is not None
+        registry = self._feed.registry
+        combined = combine(
+            self._file_subscriptions(), registry.compiled(), registry.suspended(), self._catalog()
+        )
+        for name, reason in combined.left_out.items():
+            log.error("API-managed subscription left out", extra={"subscription": name, "error": reason})
+        return combined.router
+
+    async def _rebuild(self) -> Router:
+        """Install a Router built from the files and the topic as they are now."""
+        async with self._rebuilding:
+            router = self._combined()
+            if self._deliveries is not None:
+                # New retry topics first, so that no delivery under the new version finds its topic missing.
+                await self._ensure((), router)
+                self._deliveries.router, self._deliveries.ladder = router, self._ladder(router)
+                self._count_subscriptions(router)
+            return router
 
     async def _observe(self) -> None:
         m = self.metrics

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     store_retention_days: float | None = Field(
         default=None, gt=0, description="prune failed events older than this"
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys, comma-separated, newest first: encrypt the secrets typed into "
+        "API-managed subscriptions",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = Field(
         default=None, description="json lines, or text for people; text when development, json otherwise"

@@ -18,7 +18,7 @@ from router.model import Subscription
 from router.rules import subscription_problems
 from router.yamldoc import YamlDocument, read_yaml
 
-__all__ = ["SUFFIXES", "load_subscriptions", "subscription_files"]
+__all__ = ["SUFFIXES", "check_subscription", "load_subscriptions", "subscription_files"]
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -84,14 +84,20 @@ class _FileLoad:
 
 
 def load_subscriptions(
-    path: Path, catalog: Catalog, *, development: bool = False, resolve_secrets: bool = True
+    path: Path,
+    catalog: Catalog,
+    *,
+    development: bool = False,
+    resolve_secrets: bool = True,
+    reserved: Mapping[str, str] | None = None,
 ) -> list[Subscription]:
     """Every subscription in ``path``, checked; raises SubscriptionError listing every issue.
 
     ``path`` is one YAML file or a folder of them. ``development`` allows plain
     http URLs. Names must be unique across all files. Without ``resolve_secrets``
     secret references are checked for form only and left unresolved: such
-    subscriptions can be checked, not delivered with.
+    subscriptions can be checked, not delivered with. ``reserved`` maps names
+    the files may not take to who holds them (the API-managed subscriptions).
     """
     issues: list[ConfigIssue] = []
     files = subscription_files(path)
@@ -101,7 +107,7 @@ def load_subscriptions(
     elif not files:
         issues.append(ConfigIssue(str(path), None, "", "the folder holds no *.yaml or *.yml file"))
     loaded: list[Subscription] = []
-    first_use: dict[str, str] = {}
+    first_use: dict[str, str] = dict(reserved or {})
     for file in files:
         load = _FileLoad(read_yaml(file), catalog, development, resolve_secrets)
         for index, name, sub in load.entries:
@@ -120,3 +126,33 @@ def load_subscriptions(
     if issues:
         raise SubscriptionError(issues)
     return loaded
+
+
+def check_subscription(
+    raw: Any,
+    catalog: Catalog,
+    *,
+    development: bool = False,
+    resolve_secrets: bool = True,
+    where: str = "<body>",
+) -> Subscription:
+    """One subscription given as data (an API body), checked by the same model and rules as a file.
+
+    Raises SubscriptionError with every issue, each with its path in ``raw``
+    (``auth.token_url``, ``triggers[0].event_type``) and no line.
+    """
+    doc = YamlDocument(where, raw)
+    issues: list[ConfigIssue] = []
+    sub: Subscription | None = None
+    try:
+        sub = Subscription.model_validate(raw, context={"resolve_secrets": resolve_secrets})
+    except ValidationError as exc:
+        issues.extend(doc.validation_issues(exc, raw))
+    if isinstance(raw, Mapping):
+        issues.extend(
+            doc.issue(loc, message)
+            for loc, message in subscription_problems(raw, catalog, development=development)
+        )
+    if issues or sub is None:
+        raise SubscriptionError(issues)
+    return sub

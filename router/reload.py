@@ -11,6 +11,7 @@ delivery in flight keeps the subscription object it started with.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from router.catalog import load_catalog
@@ -46,8 +47,17 @@ class SubscriptionSource:
     version loads); ``rejected_count`` counts rejected versions, each once.
     """
 
-    def __init__(self, path: Path, catalog_path: Path, *, development: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        catalog_path: Path,
+        *,
+        development: bool = False,
+        reserved: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
         self._path = path
+        # Names held elsewhere (API-managed subscriptions): a file version taking one is refused.
+        self._reserved = reserved
         self._catalog_path = catalog_path
         self._development = development
         self._signature: _Signature | None = None
@@ -78,7 +88,11 @@ class SubscriptionSource:
 
     def _build(self) -> Router:
         catalog = load_catalog(self._catalog_path)
-        return Router(load_subscriptions(self._path, catalog, development=self._development), catalog)
+        reserved = self._reserved() if self._reserved is not None else None
+        subscriptions = load_subscriptions(
+            self._path, catalog, development=self._development, reserved=reserved
+        )
+        return Router(subscriptions, catalog)
 
     def load(self) -> Router:
         """Load now, whatever changed; raises SubscriptionError (the Router in force stays)."""

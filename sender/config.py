@@ -33,12 +33,18 @@ __all__ = [
     "SoapEndpoint",
     "Target",
     "TlsConfig",
+    "is_secret_reference",
     "resolve_header_value",
     "resolve_secret",
 ]
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _PATH_PREFIXES = ("/", "./", "../", "~")
+
+
+def is_secret_reference(value: str) -> bool:
+    """Whether ``value`` names a secret (``${ENV_VAR}`` or a file path) rather than being one."""
+    return bool(_ENV_REF.match(value)) or value.startswith(_PATH_PREFIXES)
 
 
 def resolve_secret(value: object, info: ValidationInfo) -> object:

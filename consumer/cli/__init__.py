@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     from consumer.cli.failed import add_failed_commands
 
     add_failed_commands(sub)
+    from consumer.cli.subscriptions import add_subscription_commands
+
+    add_subscription_commands(sub)
     return parser
 
 

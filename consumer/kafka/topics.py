@@ -25,6 +25,8 @@ class Topics:
         self.invalid = f"{prefix}.invalid"
         self.dlq = f"{prefix}.dlq"
         self.log = f"{prefix}.log"
+        # Compacted, one partition: API-managed subscriptions and suspensions (consumer/kafka/compacted.py).
+        self.subscriptions = f"{prefix}.subscriptions"
         # librdkafka treats a subscription starting with ^ as a regex: new retry topics are picked up.
         self.retry_pattern = f"^{re.escape(prefix)}\\.retry\\..+"
 
