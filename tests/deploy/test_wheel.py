@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin folder of a venv outside the checkout holding only the built wheel and its dependencies."""
     work = tmp_path_factory.mktemp("wheel")
     return install_wheel(build_wheel(work), work / "venv")
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 def test_the_wheel_carries_schemas_and_config_and_no_data_package(installed: Path, tmp_path: Path) -> None:
