@@ -199,16 +199,20 @@ class Service:
     async def _observe(self) -> None:
         m = self.metrics
         turn = 0
+        reported: set[tuple[str, str, str]] = set()
         while True:
             now = time.time()
             if turn % 6 == 0:
                 await self._observe_replication()
             turn += 1
+            owned: set[tuple[str, str, str]] = set()
             for intake in self.intakes:
                 backlog: dict[str, int] = {}
                 for (topic, partition), (behind, unfinished) in intake.lags().items():
-                    m.consumer_lag.labels(intake.group, topic, str(partition)).set(behind)
-                    m.consumer_committed_lag.labels(intake.group, topic, str(partition)).set(unfinished)
+                    labels = (intake.group, topic, str(partition))
+                    owned.add(labels)
+                    m.consumer_lag.labels(*labels).set(behind)
+                    m.consumer_committed_lag.labels(*labels).set(unfinished)
                     backlog[topic] = backlog.get(topic, 0) + behind
                 if intake.group.endswith("-retry"):
                     heads = intake.deferred_heads()
@@ -216,6 +220,12 @@ class Service:
                         m.retry_backlog.labels(topic).set(records)
                         oldest = min((at for (t, _p), at in heads.items() if t == topic), default=now)
                         m.retry_head_age.labels(topic).set(now - oldest if records else 0.0)
+            # A partition another member took over is that member's to report: summed over pods, a
+            # stale value left here would count its lag twice.
+            for labels in reported - owned:
+                m.consumer_lag.remove(*labels)
+                m.consumer_committed_lag.remove(*labels)
+            reported = owned
             await asyncio.sleep(5)
 
     async def _observe_replication(self) -> None:
