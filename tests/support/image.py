@@ -130,10 +130,12 @@ def podman_command(
     entrypoint: list[str] | None = None,
     args: list[str] | None = None,
     user: str | None = None,
+    tmpfs: tuple[str, ...] = ("/tmp", "/var/lib/hookstream"),
 ) -> list[str]:
-    """``podman run`` of ``image`` as a pod would run it: read-only root, writable /tmp and data folder."""
+    """``podman run`` of ``image`` as a pod would run it: read-only root, emptyDir folders writable."""
     command = [*PODMAN_RUN, "--rm", "--name", name, "--read-only"]
-    command += ["--tmpfs", "/tmp:rw,mode=1777", "--tmpfs", "/var/lib/hookstream:rw,mode=1777"]
+    for folder in tmpfs:
+        command += ["--tmpfs", f"{folder}:rw,mode=1777"]
     if user:
         command += ["--user", user]
     for key, value in env.items():
