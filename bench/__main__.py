@@ -14,7 +14,7 @@ from tests.support.kafka import bootstrap_servers
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "20000")))
-    parser.add_argument("--only", choices=["routing", "isolation", "pipeline"])
+    parser.add_argument("--only", choices=["routing", "isolation", "scale_out", "pipeline"])
     args = parser.parse_args()
     bootstrap = next(bootstrap_servers())
 
@@ -27,6 +27,10 @@ def main() -> int:
             routing.main()
     if args.only in (None, "isolation"):
         print(json.dumps(pipeline.isolation(bootstrap, max(1000, args.events // 4))), flush=True)
+    if args.only in (None, "scale_out"):
+        from bench.scale_out import scale_out
+
+        print(json.dumps(scale_out(bootstrap, args.events)), flush=True)
     if args.only in (None, "pipeline"):
         result = pipeline.throughput(bootstrap, args.events)
         result.update(pipeline.latency(bootstrap))

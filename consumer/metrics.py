@@ -8,7 +8,7 @@ short fixed list of names.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 __all__ = ["ConsumerMetrics"]
 
@@ -45,6 +45,24 @@ class ConsumerMetrics:
             "hookstream_consumer_lag",
             "Records behind the partition's end, per consumed partition",
             ["group", "topic", "partition"],
+            registry=r,
+        )
+        self.consumer_committed_lag = Gauge(
+            "hookstream_consumer_committed_lag",
+            "Records behind the partition's end from the first unfinished offset (the committed one)",
+            ["group", "topic", "partition"],
+            registry=r,
+        )
+        self.topic_replicas = Gauge(
+            "hookstream_topic_replicas",
+            "Fewest replicas of any partition of a topic hookstream reads or writes",
+            ["topic"],
+            registry=r,
+        )
+        self.topic_in_sync_replicas = Gauge(
+            "hookstream_topic_in_sync_replicas",
+            "Fewest in-sync replicas of any partition of a topic hookstream reads or writes",
+            ["topic"],
             registry=r,
         )
         self.retries_scheduled = Counter(
@@ -101,3 +119,5 @@ class ConsumerMetrics:
         self.subscriptions = Gauge(
             "hookstream_subscriptions", "Subscriptions in force", ["state"], registry=r
         )
+        # process_start_time_seconds counts restarts, process_resident_memory_bytes shows a leak.
+        ProcessCollector(registry=r)

@@ -24,7 +24,7 @@ from consumer.dead_letters import FailureWriter
 from consumer.deliveries import Deliveries, InputStage, RetryStage
 from consumer.kafka.intake import Intake
 from consumer.kafka.producer import Producer
-from consumer.kafka.topics import Topics, ensure_topics, unsafe_topics
+from consumer.kafka.topics import Topics, ensure_topics, replication, unsafe_topics
 from consumer.metrics import ConsumerMetrics
 from consumer.retries import RetryLadder
 from consumer.settings import Settings
@@ -280,12 +280,21 @@ class Service:
 
     async def _observe(self) -> None:
         m = self.metrics
+        turn = 0
+        reported: set[tuple[str, str, str]] = set()
         while True:
             now = time.time()
+            if turn % 6 == 0:
+                await self._observe_replication()
+            turn += 1
+            owned: set[tuple[str, str, str]] = set()
             for intake in self.intakes:
                 backlog: dict[str, int] = {}
-                for (topic, partition), behind in intake.lag().items():
-                    m.consumer_lag.labels(intake.group, topic, str(partition)).set(behind)
+                for (topic, partition), (behind, unfinished) in intake.lags().items():
+                    labels = (intake.group, topic, str(partition))
+                    owned.add(labels)
+                    m.consumer_lag.labels(*labels).set(behind)
+                    m.consumer_committed_lag.labels(*labels).set(unfinished)
                     backlog[topic] = backlog.get(topic, 0) + behind
                 if intake.group.endswith("-retry"):
                     heads = intake.deferred_heads()
@@ -293,7 +302,24 @@ class Service:
                         m.retry_backlog.labels(topic).set(records)
                         oldest = min((at for (t, _p), at in heads.items() if t == topic), default=now)
                         m.retry_head_age.labels(topic).set(now - oldest if records else 0.0)
+            # A partition another member took over is that member's to report: summed over pods, a
+            # stale value left here would count its lag twice.
+            for labels in reported - owned:
+                m.consumer_lag.remove(*labels)
+                m.consumer_committed_lag.remove(*labels)
+            reported = owned
             await asyncio.sleep(5)
+
+    async def _observe_replication(self) -> None:
+        k = self.settings.kafka
+        try:
+            found = await asyncio.to_thread(replication, k.client(), k.input_topics, k.topic_prefix)
+        except Exception as exc:  # the metadata call fails while the cluster is away; the gauges wait
+            log.warning("cannot read the topics' replication: %s", exc)
+            return
+        for topic, (replicas, in_sync) in found.items():
+            self.metrics.topic_replicas.labels(topic).set(replicas)
+            self.metrics.topic_in_sync_replicas.labels(topic).set(in_sync)
 
     async def _maintain(self, store: Store) -> None:
         """Create or upgrade the store's schema, then keep the open failed-events gauge fresh and prune.

@@ -22,12 +22,11 @@ from pydantic_settings import (
 from admin.settings import ApiSettings
 from consumer.retries import DEFAULT_RUNGS
 from router.model import Duration
+from router.resources import config_path
 from sender import SenderSettings
 from store import DEFAULT_STORE_URL
 
 __all__ = ["KafkaSettings", "Role", "Settings", "load_settings"]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 Role = Literal["all", "main", "retry", "dlq", "admin"]
 
@@ -75,8 +74,8 @@ class Settings(BaseSettings):
     role: Role = "all"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     sender: SenderSettings = Field(default_factory=SenderSettings)
-    subscriptions: Path = ROOT / "config" / "subscriptions"
-    catalog: Path = ROOT / "config" / "catalog.yaml"
+    subscriptions: Path = Field(default_factory=lambda: config_path("subscriptions"))
+    catalog: Path = Field(default_factory=lambda: config_path("catalog.yaml"))
     development: bool = Field(default=False, description="allow http:// endpoints (never in production)")
     store_url: str = DEFAULT_STORE_URL
     admin_host: str = "0.0.0.0"  # noqa: S104 - a pod's admin port must be reachable by the kubelet

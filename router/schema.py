@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from router.model import SubscriptionsFile
+from router.resources import schema_path
 
 __all__ = ["SCHEMA_PATH", "main", "render_schema", "subscriptions_schema"]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "subscriptions.schema.json"
+SCHEMA_PATH = schema_path("subscriptions.schema.json")
 
 
 def subscriptions_schema() -> dict[str, Any]:

@@ -14,14 +14,14 @@ from typing import TextIO
 from router.catalog import load_catalog
 from router.errors import SubscriptionError
 from router.loader import load_subscriptions
+from router.resources import config_path
 
 __all__ = ["default_catalog_path", "run_validate"]
 
 
 def default_catalog_path() -> Path:
-    """config/catalog.yaml beside the source tree, else under the working directory."""
-    beside_source = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"
-    return beside_source if beside_source.is_file() else Path("config") / "catalog.yaml"
+    """The catalog hookstream ships (config/catalog.yaml)."""
+    return config_path("catalog.yaml")
 
 
 def run_validate(

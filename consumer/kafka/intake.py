@@ -353,7 +353,14 @@ class Intake:
 
     def lag(self) -> dict[Key, int]:
         """Records behind the end of each assigned partition, from cached watermarks (no broker call)."""
-        result: dict[Key, int] = {}
+        return {key: behind for key, (behind, _unfinished) in self.lags().items()}
+
+    def lags(self) -> dict[Key, tuple[int, int]]:
+        """Per assigned partition: records behind the end from the consume position, and from the first
+        offset not finished yet. The second is the committed offset's lag (what a restart would
+        deliver again, what KEDA scales on), without a broker call: stored offsets are committed every
+        half second, and an unfinished offset holds the commit back however far consuming got."""
+        result: dict[Key, tuple[int, int]] = {}
         assignment = self._consumer.assignment()
         if not assignment:
             return result
@@ -363,5 +370,9 @@ class Intake:
             except KafkaException:
                 continue
             if high >= 0 and tp.offset >= 0:
-                result[(tp.topic, tp.partition)] = max(0, high - tp.offset)
+                key = (tp.topic, tp.partition)
+                offsets = self._offsets.get(key)
+                oldest = offsets.oldest if offsets is not None else None
+                resume = tp.offset if oldest is None else min(oldest, tp.offset)
+                result[key] = (max(0, high - tp.offset), max(0, high - resume))
         return result

@@ -39,6 +39,11 @@ class PartitionOffsets:
         self._pending[offset] = left - 1
         return self._advance() if left == 1 else None
 
+    @property
+    def oldest(self) -> int | None:
+        """The first offset not finished yet: where the group resumes after a crash."""
+        return self._order[0] if self._order else None
+
     def _advance(self) -> int | None:
         committable = None
         order, pending = self._order, self._pending

@@ -14,7 +14,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from router.durations import format_duration
 
-__all__ = ["MAX_RECORD_BYTES", "Topics", "ensure_topics", "unsafe_topics"]
+__all__ = ["MAX_RECORD_BYTES", "Topics", "ensure_topics", "replication", "unsafe_topics"]
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +87,20 @@ def unsafe_topics(config: dict[str, Any], names: Iterable[str]) -> dict[str, str
         if reasons:
             unsafe[name] = ", ".join(reasons)
     return unsafe
+
+
+def replication(config: dict[str, Any], topics: Iterable[str], prefix: str) -> dict[str, tuple[int, int]]:
+    """Per topic hookstream reads or writes (``topics`` and ``<prefix>.*``): the fewest replicas and the
+    fewest in-sync replicas of any of its partitions (blocking: call it off the event loop).
+
+    With acks=all, a write waits for every in-sync replica and fails once they are fewer than the
+    broker's min.insync.replicas: these two numbers are how close hookstream is to that.
+    """
+    wanted = set(topics)
+    metadata = AdminClient(config).list_topics(timeout=15)
+    result: dict[str, tuple[int, int]] = {}
+    for name, topic in metadata.topics.items():
+        if (name in wanted or name.startswith(f"{prefix}.")) and topic.partitions:
+            parts = topic.partitions.values()
+            result[name] = (min(len(p.replicas) for p in parts), min(len(p.isrs) for p in parts))
+    return result

@@ -17,7 +17,6 @@ import operator
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -25,6 +24,7 @@ import orjson
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from router.event import DomainEvent
+from router.resources import schema_path
 from sender.codes import ErrorCode
 
 from .errors import InvalidRecord
@@ -42,7 +42,7 @@ __all__ = [
     "event_schema",
 ]
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS_DIR = schema_path("domain_event.avsc").parent
 
 # Avro single-object encoding: C3 01, the schema's CRC-64-AVRO fingerprint (little-endian), the datum.
 _MAGIC = b"\xc3\x01"

@@ -54,14 +54,23 @@ def create_topics(bootstrap: str, *names: str, partitions: int = 4) -> None:
         future.result(timeout=30)
 
 
-def produce(bootstrap: str, topic: str, values: list[bytes], *, key: bytes | None = None) -> None:
+def produce(
+    bootstrap: str,
+    topic: str,
+    values: list[bytes],
+    *,
+    key: bytes | None = None,
+    keys: list[bytes] | None = None,
+) -> None:
+    """``keys``, one per value, spread the records over the partitions by hash; without a key,
+    librdkafka's sticky partitioner fills one partition at a time."""
     from confluent_kafka import Producer
 
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "enable.idempotence": True})
-    for value in values:
+    for n, value in enumerate(values):
         while True:
             try:
-                producer.produce(topic, value, key)
+                producer.produce(topic, value, keys[n] if keys is not None else key)
                 break
             except BufferError:
                 producer.poll(0.1)

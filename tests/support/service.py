@@ -43,7 +43,12 @@ class ServiceProcess:
         *,
         role: str = "all",
         env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        # By default the checkout's code; an installed wheel or an image passes its own command.
+        self.command = command or [sys.executable, "-m", "consumer.cli", "run"]
+        self.cwd = cwd or ROOT
         self.prefix = prefix
         self.input_topic = f"{prefix}.events"
         self.admin_port = free_port()
@@ -70,9 +75,7 @@ class ServiceProcess:
 
     def start(self, *, wait_ready: bool = True) -> ServiceProcess:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "consumer.cli", "run"], cwd=ROOT, env=self.env, stdout=log, stderr=log
-        )
+        self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=log)
         if wait_ready:
             self.wait_ready()
         return self

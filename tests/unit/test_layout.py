@@ -28,3 +28,11 @@ def test_the_import_boundaries_between_rooms_hold() -> None:
     result = subprocess.run([str(lint_imports)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_the_data_folders_ship_through_links_in_router() -> None:
+    # The wheel carries them as router's package data; the folders themselves stay top-level.
+    for folder in ("config", "schemas"):
+        link = ROOT / "router" / folder
+        assert link.is_symlink()
+        assert link.resolve() == ROOT / folder

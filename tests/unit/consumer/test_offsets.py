@@ -52,3 +52,14 @@ def test_committed_offset_never_passes_an_unfinished_one(fanouts: list[int], rnd
             committed = moved
         assert all(committed <= u for u in unfinished)
     assert committed == len(fanouts)
+
+
+def test_the_oldest_unfinished_offset_is_where_a_restart_resumes() -> None:
+    offsets = PartitionOffsets()
+    assert offsets.oldest is None
+    offsets.add(10, 1)
+    offsets.add(11, 1)
+    offsets.done(11)
+    assert offsets.oldest == 10
+    offsets.done(10)
+    assert offsets.oldest is None
