@@ -21,8 +21,9 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka import Producer as _KafkaProducer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic
+
+from consumer.kafka.topics import topic_config
 
 __all__ = ["CompactedLog", "LogRecord", "WriteError"]
 
@@ -88,9 +89,7 @@ class CompactedLog:
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise
-        resource = ConfigResource("topic", self.topic)
-        entries = admin.describe_configs([resource])[resource].result(timeout=30)
-        policy = entries.get("cleanup.policy")
+        policy = topic_config(admin, self.topic).get("cleanup.policy")
         if policy is None or "compact" not in str(policy.value):
             # Deletion by age would lose subscriptions: say so loudly, but an operator may have reasons.
             log.error("topic %s is not compacted (cleanup.policy=%s)", self.topic, policy and policy.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from router.durations import format_duration
 
-__all__ = ["MAX_RECORD_BYTES", "Topics", "ensure_topics", "replication", "unsafe_topics"]
+__all__ = ["MAX_RECORD_BYTES", "Topics", "ensure_topics", "replication", "topic_config", "unsafe_topics"]
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,33 @@ def ensure_topics(
                 raise
 
 
+def topic_config(admin: AdminClient, name: str) -> dict[str, Any]:
+    """A topic's configuration entries (blocking), waiting out a topic created a moment ago.
+
+    A new topic's metadata reaches every broker a little after create_topics returns; until then
+    describe_configs answers UNKNOWN_TOPIC_OR_PART.
+    """
+    resource = ConfigResource(ConfigResource.Type.TOPIC, name)
+    for _ in range(50):
+        try:
+            entries: dict[str, Any] = admin.describe_configs([resource])[resource].result(timeout=30)
+            return entries
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            time.sleep(0.2)
+    raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {name} did not appear"))
+
+
 def unsafe_topics(config: dict[str, Any], names: Iterable[str]) -> dict[str, str]:
     """The topics among ``names`` whose replication could lose acknowledged records, with the reason."""
     admin = AdminClient(config)
     wanted = sorted(set(names))
     metadata = admin.list_topics(timeout=15).topics
-    present = [name for name in wanted if name in metadata]
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in present]
-    configs = admin.describe_configs(resources) if resources else {}
     unsafe: dict[str, str] = {}
-    for resource, future in configs.items():
-        name = resource.name
+    for name in (name for name in wanted if name in metadata):
         replicas = min((len(p.replicas) for p in metadata[name].partitions.values()), default=0)
-        entry = future.result(timeout=30).get("min.insync.replicas")
+        entry = topic_config(admin, name).get("min.insync.replicas")
         min_insync = int(entry.value) if entry is not None and entry.value is not None else 1
         reasons = []
         if replicas < SAFE_REPLICATION:
