@@ -161,8 +161,14 @@ class Service:
         if s.role in ("all", "admin"):
             assert store is not None
             # Resends go out through this process's sender, under the router in force at that moment.
+            assert self.subscriptions is not None
             api = AdminApi(
-                s.admin, store=store, router=lambda: deliveries.router, sender=sender, registry=self.registry
+                s.admin,
+                store=store,
+                router=lambda: deliveries.router,
+                sender=sender,
+                subscriptions=self.subscriptions,
+                registry=self.registry,
             )
         runner = await start_admin(build_app(self.registry, self.ready, api=api), s.admin_host, s.admin_port)
         # Everything built so far lives as long as the process: keep the collector from walking it

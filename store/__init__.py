@@ -28,6 +28,7 @@ from store.records import (
     RequestFilter,
     RequestLogRecord,
     RequestState,
+    SubscriptionCounts,
 )
 from store.redaction import redact_headers
 from store.repository import DEFAULT_STORE_URL, MAX_PAGE_SIZE, Store
@@ -57,6 +58,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreNotMigrated",
+    "SubscriptionCounts",
     "UnsupportedStoreUrl",
     "redact_headers",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "RequestFilter",
     "RequestLogRecord",
     "RequestState",
+    "SubscriptionCounts",
 ]
 
 T = TypeVar("T")
@@ -406,6 +407,20 @@ class RecordedFailure:
     id: int
     created: bool
     reopened: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionCounts:
+    """One subscription's figures in the store (``Store.count_by_subscription``).
+
+    ``successful`` and ``rejected`` are the request log's (the Requests view's): logged successful
+    requests made since the time asked for, and open failed events last attempted since then.
+    ``open_failed`` counts every open failed event, however old.
+    """
+
+    open_failed: int = 0
+    successful: int = 0
+    rejected: int = 0
 
 
 @dataclass(frozen=True, slots=True)

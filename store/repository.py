@@ -76,6 +76,7 @@ from store.records import (
     RequestFilter,
     RequestLogRecord,
     RequestState,
+    SubscriptionCounts,
 )
 from store.redaction import redact_headers
 
@@ -609,14 +610,54 @@ class Store:
         async with self._transaction() as session:
             await session.execute(self._insert_new(RequestLogRow), [self._log_values(rec) for rec in recs])
 
-    async def count_requests(self, *, subscription: str | None = None) -> int:
-        """How many successful requests are logged (for one subscription, or in all)."""
+    async def count_requests(self, *, subscription: str | None = None, since: datetime | None = None) -> int:
+        """How many successful requests are logged (for one subscription, or in all; made since ``since``)."""
         query = select(func.count()).select_from(RequestLogRow)
         if subscription is not None:
             query = query.where(RequestLogRow.subscription == subscription)
+        if since is not None:
+            query = query.where(RequestLogRow.at >= since)
         async with self._transaction() as session:
             count = await session.scalar(query)
         return count or 0
+
+    async def count_by_subscription(self, since: datetime) -> dict[str, SubscriptionCounts]:
+        """Per subscription: open failed events, and successful and rejected requests since ``since``
+        (see SubscriptionCounts). Subscriptions with none of them are left out."""
+        if since.utcoffset() is None:
+            raise ValueError(f"since must be a timezone-aware datetime, got {since!r}")
+        is_open = FailedEventRow.state == FailedEventState.OPEN.value
+        # One statement for every subscription, so a list of many costs one round trip; each part
+        # is a grouped count that the (subscription, time) indexes serve.
+        parts = union_all(
+            select(
+                literal("open_failed", String).label("kind"),
+                FailedEventRow.subscription.label("subscription"),
+                func.count().label("n"),
+            )
+            .where(is_open)
+            .group_by(FailedEventRow.subscription),
+            select(
+                literal("rejected", String).label("kind"),
+                FailedEventRow.subscription.label("subscription"),
+                func.count().label("n"),
+            )
+            .where(is_open, FailedEventRow.last_attempt_at >= since)
+            .group_by(FailedEventRow.subscription),
+            select(
+                literal("successful", String).label("kind"),
+                RequestLogRow.subscription.label("subscription"),
+                func.count().label("n"),
+            )
+            .where(RequestLogRow.at >= since)
+            .group_by(RequestLogRow.subscription),
+        )
+        async with self._transaction() as session:
+            rows = (await session.execute(parts)).all()
+        figures: dict[str, dict[str, int]] = {}
+        for kind, subscription, n in rows:
+            figures.setdefault(subscription, {})[kind] = n
+        return {name: SubscriptionCounts(**counts) for name, counts in figures.items()}
 
     async def delete_requests(self, ids: Sequence[int]) -> list[int]:
         """Delete logged successful requests by id; returns the ids that existed, in order."""

@@ -1,4 +1,4 @@
-"""The admin HTTP API under ``/api/v1``: failed events, requests, catalog (subscriptions join later).
+"""The admin HTTP API under ``/api/v1``: subscriptions, failed events, requests, catalog.
 
 :func:`install_api` adds it to the admin server's aiohttp app, beside ``/metrics`` and the health
 checks, with its OpenAPI document at ``/api/v1/openapi.json`` and a page that shows it at
@@ -21,6 +21,7 @@ from admin.failed_events import FailedEvents
 from admin.metrics import AdminMetrics
 from admin.request_log import RequestLog
 from admin.settings import ApiSettings
+from admin.subscriptions import SubscriptionService
 from router import Router
 from sender import Sender
 from store import Store
@@ -38,6 +39,7 @@ class AdminApi:
         store: Store,
         router: Callable[[], Router],
         sender: Sender,
+        subscriptions: SubscriptionService,
         registry: CollectorRegistry,
     ) -> None:
         self.settings = settings
@@ -47,6 +49,8 @@ class AdminApi:
             failed_events=FailedEvents(store, router=router, sender=sender, metrics=metrics),
             requests=RequestLog(store),
             router=router,
+            subscriptions=subscriptions,
+            store=store,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "ValidationProblem",
+    "issue_at",
     "issues_of",
     "problem_response",
 ]
@@ -79,20 +81,25 @@ def _jsonpath_part(part: int | str) -> str:
     return f"[{json.dumps(part)}]"
 
 
+def issue_at(
+    location: Literal["body", "query", "path"], loc: Sequence[int | str], message: str, code: str
+) -> Issue:
+    """An issue about the value at ``loc`` (keys and indexes from the top of its location)."""
+    return Issue(
+        location=location,
+        path="$" + "".join(_jsonpath_part(part) for part in loc),
+        pointer="".join("/" + _pointer_part(part) for part in loc),
+        message=message,
+        code=code,
+    )
+
+
 def issues_of(exc: ValidationError, location: Literal["body", "query", "path"]) -> list[Issue]:
     """Every error of ``exc``, with its path; the offending values are left out (they may be secrets)."""
     found = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         loc = [part for part in error["loc"] if isinstance(part, int | str)]
-        found.append(
-            Issue(
-                location=location,
-                path="$" + "".join(_jsonpath_part(part) for part in loc),
-                pointer="".join("/" + _pointer_part(part) for part in loc),
-                message=error["msg"],
-                code=error["type"],
-            )
-        )
+        found.append(issue_at(location, loc, error["msg"], error["type"]))
     return found
 
 

@@ -1,22 +1,25 @@
-"""The admin API's operations: catalog, failed events, requests, and who the caller is.
+"""The admin API's operations: subscriptions, catalog, failed events, requests, and who the caller is.
 
-Each is a thin adapter: validated input in, one call of the service layer (admin/failed_events.py,
-admin/request_log.py), the answer out. Subscriptions' operations are added the same way on the
-same ``API``.
+Each is a thin adapter: validated input in, one call of the service layer (admin/subscriptions.py,
+admin/failed_events.py, admin/request_log.py), the answer out.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import orjson
 from aiohttp import web
 
 from admin.api.framework import Api, Context
-from admin.api.problems import ProblemError
+from admin.api.problems import Issue, ProblemError, issue_at
 from admin.api.schemas import (
     AttemptOut,
     BulkDeleteResult,
@@ -42,13 +45,30 @@ from admin.api.schemas import (
     RequestSent,
     ResendItem,
     ResponseGot,
+    RotateResult,
+    SubscriptionBody,
+    SubscriptionCountsOut,
+    SubscriptionList,
+    SubscriptionListItem,
+    SubscriptionOut,
+    SubscriptionPath,
+    SubscriptionQuery,
+    SubscriptionValidation,
     TriggerComponentOut,
     TriggerOut,
+    ValidateQuery,
     ValueOut,
 )
 from admin.failed_events import FailedEvents, ResendResult
 from admin.request_log import RequestKey, RequestLog
-from router import Router
+from admin.subscriptions import (
+    NameTaken,
+    ReadOnlySubscription,
+    SubscriptionNotFound,
+    SubscriptionService,
+    SubscriptionView,
+)
+from router import ConfigIssue, Router, SubscriptionError
 from router.catalog import Catalog
 from store import (
     FailedEventFilter,
@@ -57,6 +77,8 @@ from store import (
     RequestEntry,
     RequestFilter,
     RequestState,
+    Store,
+    SubscriptionCounts,
     redact_headers,
 )
 
@@ -65,7 +87,7 @@ __all__ = ["API", "SERVICES", "Services"]
 API = Api(
     title="hookstream admin API",
     version="1",
-    description="Failed events, the request log and the event catalog of hookstream. "
+    description="Subscriptions, failed events, the request log and the event catalog of hookstream. "
     "Every operation needs `Authorization: Bearer <token>` (or a trusted proxy's headers); errors "
     "are RFC 9457 problem details.",
 )
@@ -78,6 +100,8 @@ class Services:
     failed_events: FailedEvents
     requests: RequestLog
     router: Callable[[], Router]
+    subscriptions: SubscriptionService
+    store: Store
 
 
 SERVICES = web.AppKey("services", Services)
@@ -370,3 +394,214 @@ async def bulk_delete_requests(ctx: Context, body: RequestDeleteBody) -> Request
         results=[RequestDeleteItem(id=str(key), deleted=deleted) for key, deleted in done.items()],
         deleted=sum(done.values()),
     )
+
+
+# --- subscriptions --------------------------------------------------------------------------------
+
+#: The window of the list's request counts.
+COUNT_WINDOW = timedelta(hours=24)
+# A part of router.yamldoc.format_path's text: key, .key, [index] or ['key'] (a repr).
+_PATH_PART = re.compile(r"""(?:^|\.)([A-Za-z0-9_-]+)|\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]""")
+
+
+def _body_loc(path: str) -> list[int | str] | None:
+    """``auth.headers['X-Key']`` -> ``["auth", "headers", "X-Key"]``; None if it is not such a path."""
+    loc: list[int | str] = []
+    at = 0
+    while at < len(path):
+        found = _PATH_PART.match(path, at)
+        if found is None:
+            return None
+        key, index, quoted = found.groups()
+        loc.append(
+            key if key is not None else int(index) if index is not None else str(ast.literal_eval(quoted))
+        )
+        at = found.end()
+    return loc
+
+
+def _issue(issue: ConfigIssue) -> Issue:
+    loc = _body_loc(issue.path)
+    if loc is None:  # not a path of the body: keep its text in the message rather than lose it
+        return issue_at("body", [], f"{issue.path}: {issue.message}", "invalid_subscription")
+    return issue_at("body", loc, issue.message, "invalid_subscription")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service layer's refusals as problems: 422 with every issue, 409, 404."""
+    try:
+        yield
+    except SubscriptionError as exc:
+        raise ProblemError(
+            422, "the subscription is not valid", errors=[_issue(issue) for issue in exc.issues]
+        ) from None
+    except (NameTaken, ReadOnlySubscription) as exc:
+        raise ProblemError(409, str(exc)) from None
+    except SubscriptionNotFound as exc:
+        raise ProblemError(404, f"no subscription is named {exc.args[0]!r}") from None
+
+
+def _subscription_out(view: SubscriptionView) -> SubscriptionOut:
+    return SubscriptionOut(
+        name=view.name,
+        source=view.source,
+        entity=view.entity,
+        active=view.active,
+        suspended=view.suspended,
+        config=dict(view.config),
+        created_at=view.created_at,
+        created_by=view.created_by,
+        modified_at=view.modified_at,
+        modified_by=view.modified_by,
+        suspended_at=view.suspended_at,
+        suspended_by=view.suspended_by,
+        problems=list(view.problems),
+    )
+
+
+def _counts_out(view: SubscriptionView, counts: SubscriptionCounts | None) -> SubscriptionCountsOut:
+    counts = counts or SubscriptionCounts()
+    return SubscriptionCountsOut(
+        open_failed_events=counts.open_failed,
+        # Only a subscription that logs all has its successful requests in the store.
+        successful_24h=counts.successful if view.config.get("log") == "all" else None,
+        rejected_24h=counts.rejected,
+    )
+
+
+@API.operation("GET", "/subscriptions", role="viewer", summary="List subscriptions", tag="subscriptions")
+async def list_subscriptions(ctx: Context, query: SubscriptionQuery) -> SubscriptionList:
+    """Both sources (files, read-only here, and API-managed), each with who made it and when, whether it
+    is suspended, and its open failed events and requests of the last 24 hours."""
+    services = _services(ctx)
+    views = services.subscriptions.list(
+        entity=query.entity, active=query.active, source=query.source, name_contains=query.name_contains
+    )
+    since = datetime.now(UTC) - COUNT_WINDOW
+    counts = await services.store.count_by_subscription(since)
+    return SubscriptionList(
+        items=[
+            SubscriptionListItem(
+                **_subscription_out(view).model_dump(), counts=_counts_out(view, counts.get(view.name))
+            )
+            for view in views
+        ],
+        since=since,
+    )
+
+
+@API.operation(
+    "GET",
+    "/subscriptions/{name}",
+    role="viewer",
+    summary="One subscription",
+    tag="subscriptions",
+    errors=(404,),
+)
+async def get_subscription(ctx: Context, path: SubscriptionPath) -> SubscriptionOut:
+    """As written, with every secret shown as `[redacted]`."""
+    with _refusals():
+        return _subscription_out(_services(ctx).subscriptions.get(path.name))
+
+
+@API.operation(
+    "POST",
+    "/subscriptions",
+    role="admin",
+    summary="Create a subscription",
+    tag="subscriptions",
+    status=201,
+    errors=(409,),
+)
+async def create_subscription(ctx: Context, body: SubscriptionBody) -> SubscriptionOut:
+    """Checked like a file's (422 with every error and its path); 409 when a file or another
+    API-managed subscription has the name. Every process applies it within a second."""
+    with _refusals():
+        view = await _services(ctx).subscriptions.create(body.root, actor=ctx.actor.name)
+    return _subscription_out(view)
+
+
+@API.operation(
+    "PUT",
+    "/subscriptions/{name}",
+    role="admin",
+    summary="Replace a subscription",
+    tag="subscriptions",
+    errors=(404, 409),
+)
+async def replace_subscription(
+    ctx: Context, path: SubscriptionPath, body: SubscriptionBody
+) -> SubscriptionOut:
+    """The whole subscription anew (`name` may be left out); a secret written back as `[redacted]`
+    keeps the stored one. A file subscription is changed through its file (409)."""
+    with _refusals():
+        view = await _services(ctx).subscriptions.replace(path.name, body.root, actor=ctx.actor.name)
+    return _subscription_out(view)
+
+
+@API.operation(
+    "DELETE",
+    "/subscriptions/{name}",
+    role="admin",
+    summary="Delete a subscription",
+    tag="subscriptions",
+    status=204,
+    errors=(404, 409),
+)
+async def delete_subscription(ctx: Context, path: SubscriptionPath) -> None:
+    """An API-managed one only (a file subscription is removed from its file: 409)."""
+    with _refusals():
+        await _services(ctx).subscriptions.delete(path.name, actor=ctx.actor.name)
+
+
+@API.operation(
+    "POST",
+    "/subscriptions/{name}/suspend",
+    role="operator",
+    summary="Suspend a subscription",
+    tag="subscriptions",
+    errors=(404,),
+)
+async def suspend_subscription(ctx: Context, path: SubscriptionPath) -> SubscriptionOut:
+    """Stop delivering to it, whichever its source; a retry that comes due meanwhile is stored as failed."""
+    with _refusals():
+        return _subscription_out(await _services(ctx).subscriptions.suspend(path.name, actor=ctx.actor.name))
+
+
+@API.operation(
+    "POST",
+    "/subscriptions/{name}/resume",
+    role="operator",
+    summary="Resume a subscription",
+    tag="subscriptions",
+    errors=(404,),
+)
+async def resume_subscription(ctx: Context, path: SubscriptionPath) -> SubscriptionOut:
+    """Deliver again (a file subscription's `active: false` still holds)."""
+    with _refusals():
+        return _subscription_out(await _services(ctx).subscriptions.resume(path.name, actor=ctx.actor.name))
+
+
+@API.operation(
+    "POST", "/subscriptions/validate", role="admin", summary="Check a subscription", tag="subscriptions"
+)
+async def validate_subscription(
+    ctx: Context, query: ValidateQuery, body: SubscriptionBody
+) -> SubscriptionValidation:
+    """A dry run of create (or, with `name`, of replace): every error with its path; nothing is written."""
+    issues = _services(ctx).subscriptions.validate(body.root, name=query.name)
+    return SubscriptionValidation(valid=not issues, errors=[_issue(issue) for issue in issues])
+
+
+@API.operation(
+    "POST",
+    "/subscriptions/rotate-secrets",
+    role="admin",
+    summary="Encrypt secrets with the newest key",
+    tag="subscriptions",
+)
+async def rotate_subscription_secrets(ctx: Context) -> RotateResult:
+    """After putting a new key first in `HOOKSTREAM_SECRET_KEY` on every process: writes again every
+    API-managed subscription whose secrets an older key encrypted. Then the old key can go."""
+    return RotateResult(rewritten=await _services(ctx).subscriptions.rotate_secrets(actor=ctx.actor.name))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
 from admin.actor import Role
+from admin.api.problems import Issue
 from admin.failed_events import BULK_LIMIT, ResendStatus
 
 __all__ = [
@@ -31,6 +32,16 @@ __all__ = [
     "RequestPath",
     "RequestQuery",
     "ResendItem",
+    "RotateResult",
+    "SubscriptionBody",
+    "SubscriptionCountsOut",
+    "SubscriptionList",
+    "SubscriptionListItem",
+    "SubscriptionOut",
+    "SubscriptionPath",
+    "SubscriptionQuery",
+    "SubscriptionValidation",
+    "ValidateQuery",
 ]
 
 MAX_PAGE = 200
@@ -262,6 +273,86 @@ class RequestDeleteItem(_Out):
 class RequestDeleteResult(_Out):
     results: list[RequestDeleteItem]
     deleted: int
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+# The rule of router.model.Subscription.name: a name that cannot be a subscription's is refused
+# here, before the service is asked.
+SubscriptionName = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+]
+
+
+class SubscriptionPath(_In):
+    name: SubscriptionName
+
+
+class SubscriptionQuery(_In):
+    entity: Text | None = Field(default=None, description="catalog entity, e.g. Object")
+    active: bool | None = Field(default=None, description="delivering now (configured active, not suspended)")
+    source: Literal["file", "api"] | None = None
+    name_contains: Text | None = Field(default=None, description="part of the name, any case")
+
+
+class ValidateQuery(_In):
+    name: SubscriptionName | None = Field(
+        default=None,
+        description="check as a replace of this API-managed subscription (a secret may be "
+        "[redacted] to keep the stored one); without it, as a create",
+    )
+
+
+class SubscriptionBody(RootModel[dict[str, Any]]):
+    """A subscription as in a subscriptions file, as JSON (`hookstream validate`'s rules). Secrets may
+    be typed in (they are stored encrypted) or given as `${ENV_VAR}` or file references."""
+
+
+class SubscriptionOut(_Out):
+    """One subscription; never a secret (each shows as `[redacted]`; a reference shows as written)."""
+
+    name: str
+    source: Literal["file", "api"] = Field(description="file: read-only here, change its file")
+    entity: str
+    active: bool = Field(description="delivering now: configured active and not suspended")
+    suspended: bool
+    config: dict[str, Any] = Field(description="the subscription as written (api) or loaded (file)")
+    created_at: datetime | None = Field(description="api only")
+    created_by: str | None
+    modified_at: datetime | None = Field(description="api only")
+    modified_by: str | None
+    suspended_at: datetime | None
+    suspended_by: str | None
+    problems: list[str] = Field(description="why this process cannot deliver with it (empty when it can)")
+
+
+class SubscriptionCountsOut(_Out):
+    open_failed_events: int = Field(description="open failed events, however old")
+    successful_24h: int | None = Field(
+        description="logged successful requests of the last 24 h; null unless the subscription has "
+        "`log: all` (only then does the request log hold them)"
+    )
+    rejected_24h: int = Field(description="open failed events last attempted in the last 24 h")
+
+
+class SubscriptionListItem(SubscriptionOut):
+    counts: SubscriptionCountsOut
+
+
+class SubscriptionList(_Out):
+    items: list[SubscriptionListItem] = Field(
+        description="files first in their order, then API-managed by name"
+    )
+    since: datetime = Field(description="the start of the 24 hours counted")
+
+
+class SubscriptionValidation(_Out):
+    valid: bool
+    errors: list[Issue] = Field(description="every error with its JSON path in the body")
+
+
+class RotateResult(_Out):
+    rewritten: int = Field(description="API-managed subscriptions written again with the newest key")
 
 
 # --- catalog and caller --------------------------------------------------------------------------

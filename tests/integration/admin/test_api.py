@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from admin.actor import ROLE_RANK, Role
 from admin.api import API, hash_token
+from admin.secrets import generate_key
 from store import FailedEventRecord, Store
 from tests.integration.store.factories import failed_record
 from tests.integration.test_pipeline import subscription
@@ -112,7 +113,8 @@ def admin(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             subs,
             workdir,
             role="admin",
-            env={"HOOKSTREAM_ADMIN__TOKENS": json.dumps(tokens)},
+            # With a key, subscriptions may be created with typed-in secrets and rotate-secrets has work.
+            env={"HOOKSTREAM_ADMIN__TOKENS": json.dumps(tokens), "HOOKSTREAM_SECRET_KEY": generate_key()},
         )
 
         async def migrate() -> None:
@@ -137,6 +139,7 @@ def _operations() -> list[tuple[str, str, Role]]:
 
 
 def _concrete(path: str) -> str:
+    path = path.replace("{name}", "crm-ok")
     return path.replace("{id}", "rejected-1" if path.startswith("/api/v1/requests") else "1")
 
 
@@ -303,6 +306,47 @@ def test_bulk_resend_by_filter_follows_the_rule_for_each_event(admin: Admin) -> 
     log = admin.service.log()
     assert "operator-token" in log
     assert all(token not in log for token in TOKENS.values())
+
+
+def test_subscription_refusals_are_422_with_every_path_409_and_404(admin: Admin) -> None:
+    status, problem = admin.call(
+        "POST",
+        "/api/v1/subscriptions",
+        body={"name": "bad one!", "entity": "Object", "triggers": [{"event_type": "OnNew"}], "retry": 3},
+    )
+    assert status == 422, problem
+    paths = {issue["path"] for issue in problem["errors"]}
+    assert {"$.name", "$.endpoint", "$.retry"} <= paths
+    assert all(issue["location"] == "body" for issue in problem["errors"])
+
+    good = subscription("crm-ok", admin.receiver.url("/ok"))
+    assert admin.call("POST", "/api/v1/subscriptions", body=good)[0] == 409  # a file has the name
+    assert admin.call("PUT", "/api/v1/subscriptions/crm-ok", body=good)[0] == 409  # read-only here
+    assert admin.call("DELETE", "/api/v1/subscriptions/crm-ok")[0] == 409
+    assert admin.call("GET", "/api/v1/subscriptions/no-such-one", role="viewer")[0] == 404
+    assert admin.call("POST", "/api/v1/subscriptions/no-such-one/suspend", role="operator")[0] == 404
+
+    status, checked = admin.call("POST", "/api/v1/subscriptions/validate", body={**good, "name": "fresh"})
+    assert (status, checked) == (200, {"valid": True, "errors": []})
+    status, checked = admin.call("POST", "/api/v1/subscriptions/validate", body={**good, "entity": 7})
+    assert status == 200
+    assert checked["valid"] is False
+    assert "$.entity" in {issue["path"] for issue in checked["errors"]}
+
+
+def test_the_subscription_list_counts_failed_events_and_requests(admin: Admin) -> None:
+    admin.seed(failed_record(f"count_{secrets.token_hex(3)}", subscription="crm-down"))
+    status, listed = admin.call("GET", "/api/v1/subscriptions?source=file&name_contains=CRM", role="viewer")
+    assert status == 200
+    items = {item["name"]: item for item in listed["items"]}
+    assert set(items) == {"crm-ok", "crm-down"}
+    down = items["crm-down"]
+    assert down["source"] == "file"
+    assert down["suspended"] is False
+    assert down["counts"]["open_failed_events"] >= 1
+    assert down["counts"]["successful_24h"] is None  # it logs failures only: the store has no successes
+    assert isinstance(items["crm-ok"]["counts"]["successful_24h"], int)
+    assert admin.call("GET", "/api/v1/subscriptions?active=maybe", role="viewer")[0] == 422
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from store import AttemptRecord, InvalidCursor, RequestFilter, RequestState, Store
+from store import AttemptRecord, InvalidCursor, RequestFilter, RequestState, Store, SubscriptionCounts
 from tests.integration.store.factories import BASE_TIME, failed_record, request_log
 
 
@@ -97,3 +97,32 @@ async def test_a_resend_records_who_acted(store: Store) -> None:
     assert [a.resent_by for a in shown.attempts] == [None, None, None, "alice", "bob"]
     logged = (await store.list_requests(RequestFilter(state=RequestState.SUCCESSFUL))).items
     assert [entry.acted_by for entry in logged] == ["bob"]
+
+
+async def test_counts_per_subscription_since_a_time_in_one_call(store: Store) -> None:
+    since = BASE_TIME - timedelta(hours=1)
+    await store.log_requests(
+        [
+            request_log("ok_1", subscription="crm-all"),
+            request_log("ok_2", subscription="crm-all"),
+            request_log("ok_old", subscription="crm-all", at=since - timedelta(seconds=1)),
+            request_log("ok_3", subscription="billing"),
+        ]
+    )
+    await store.record_failure(failed_record("bad_1", subscription="billing"))
+    await store.record_failure(
+        failed_record("bad_old", subscription="billing", start=since - timedelta(days=2))
+    )
+    closed = (await store.record_failure(failed_record("closed", subscription="billing"))).id
+    await store.resend_succeeded(closed, AttemptRecord(number=4, at=BASE_TIME, status=200))
+
+    counts = await store.count_by_subscription(since)
+
+    assert counts == {
+        "crm-all": SubscriptionCounts(open_failed=0, successful=2, rejected=0),
+        # The old failed event is still open (counted) but was last attempted before `since`.
+        "billing": SubscriptionCounts(open_failed=2, successful=1, rejected=1),
+    }
+    assert await store.count_requests(subscription="crm-all", since=since) == 2
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.count_by_subscription(since.replace(tzinfo=None))
