@@ -128,7 +128,8 @@ def test_a_poison_mix_is_set_aside_and_every_valid_event_delivered(
     # Every offset is committed: the group's lag reaches 0 on each partition.
     assert receiver.wait_for(
         lambda: (
-            sum(committed(kafka_bootstrap, prefix, service.input_topic, p) for p in range(2)) == len(values)
+            sum(max(0, committed(kafka_bootstrap, prefix, service.input_topic, p)) for p in range(2))
+            == len(values)
         ),
         timeout=30,
     )
