@@ -10,12 +10,12 @@ A record hookstream did not write is set aside on the invalid-events topic.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from confluent_kafka import Message as KafkaMessage
 
+from consumer.kafka.backoff import Backoff
 from consumer.kafka.producer import Producer
 from consumer.kafka.topics import Topics
 from consumer.metrics import ConsumerMetrics
@@ -28,8 +28,6 @@ from store import DatabaseError, FailedEventRecord, RequestLogRecord, Store
 __all__ = ["FailureWriter"]
 
 log = logging.getLogger(__name__)
-
-_BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
 
 
 class FailureWriter:
@@ -59,16 +57,15 @@ class FailureWriter:
 
     async def _until_written(self, record: DeliveryRecord, write: Callable[[], Awaitable[None]]) -> None:
         fields = {"webhook_id": record.webhook_id, "subscription": record.subscription}
-        pause = _BACKOFF_START
+        backoff = Backoff()
         while True:
             try:
                 await write()
             except DatabaseError as exc:
                 self.trouble = f"the failed-events store is unavailable: {exc}"
                 self._metrics.store_available.set(0)
-                log.warning("%s; trying again in %.1fs", self.trouble, pause, extra=fields)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _BACKOFF_MAX)
+                log.warning("%s; trying again in %.1fs", self.trouble, backoff.next, extra=fields)
+                await backoff.wait()
             else:
                 if self.trouble is not None:
                     self.trouble = None

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from consumer.kafka.backoff import Backoff
 from consumer.kafka.offsets import PartitionOffsets
 
 __all__ = ["Defer", "Intake", "RecordHandler", "position"]
@@ -58,7 +59,6 @@ class RecordHandler(Protocol):
 
 
 Key = tuple[str, int]
-_BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
 
 
 class Intake:
@@ -242,15 +242,14 @@ class Intake:
         where = f"{topic}[{partition}]@{offset}"
         fields = {"group": self.group, "topic": topic, "partition": partition, "offset": offset}
         log.error("handling the record raised %r; setting it aside", error, extra=fields)
-        pause = _BACKOFF_START
+        backoff = Backoff()
         while True:
             try:
                 await self._handler.quarantine(msg, error)
             except Exception as exc:
                 self.trouble = f"cannot set {where} aside: {exc}"
-                log.error("%s; trying again in %.1fs", self.trouble, pause, extra=fields)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _BACKOFF_MAX)
+                log.error("%s; trying again in %.1fs", self.trouble, backoff.next, extra=fields)
+                await backoff.wait()
             else:
                 self.trouble = None
                 return

@@ -21,13 +21,14 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import Producer as _KafkaProducer
 
+from consumer.kafka.backoff import Backoff
+
 __all__ = ["ProduceError", "Producer", "RecordTooLarge"]
 
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes | str]]
 
-_BACKOFF_START, _BACKOFF_MAX = 0.5, 30.0
 _TOO_LARGE = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
 
 
@@ -69,7 +70,7 @@ class Producer:
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
     ) -> None:
         """Write one record and wait until the broker has it (see the module's docstring)."""
-        pause = _BACKOFF_START
+        backoff = Backoff()
         while True:
             try:
                 await self._send_once(topic, value, key, headers)
@@ -80,9 +81,8 @@ class Producer:
                 if exc.error.fatal() or not _passing(exc.error):
                     raise ProduceError(f"{topic}: {exc.error.str()}") from None
                 self.trouble = f"cannot write to {topic}: {exc.error.str()}"
-                log.warning("%s; trying again in %.1fs", self.trouble, pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _BACKOFF_MAX)
+                log.warning("%s; trying again in %.1fs", self.trouble, backoff.next)
+                await backoff.wait()
             else:
                 return
 
