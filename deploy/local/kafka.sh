@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # A local single-node Apache Kafka (KRaft) for `make run`, the tests and the bench.
 #
-#   deploy/local/kafka.sh start|stop|status|restart|fetch
+#   deploy/local/kafka.sh start|fresh|stop|status|restart|fetch|clean
 #
 # The jars come from Maven Central (deploy/local/kafka-pom.xml) into a cache;
 # the broker's data lives in a temporary folder. Every command is idempotent.
+# `fresh` starts on empty storage unless a broker already runs: the tests use it,
+# because a broker reloading the thousands of topics earlier runs left behind
+# takes minutes to listen.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,13 +93,13 @@ start() {
   nohup java -Xms256m -Xmx1g -cp "$cache/lib/*" -Dlog4j2.configurationFile="$here/log4j2.xml" \
     kafka.Kafka "$data/server.properties" >>"$log" 2>&1 &
   echo $! > "$pidfile"
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 360); do
     if listening; then echo "kafka.sh: started on 127.0.0.1:$port (pid $(cat "$pidfile"), data $data)"; return 0; fi
     # kill -0, not running: the child may not have exec'd java yet, and its pid is surely ours.
     kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "kafka.sh: the broker exited; last lines of $log:" >&2; tail -n 30 "$log" >&2; return 1; }
     sleep 0.5
   done
-  echo "kafka.sh: the broker did not listen within 60 s; see $log" >&2
+  echo "kafka.sh: the broker did not listen within 180 s; see $log" >&2
   return 1
 }
 
@@ -110,16 +113,23 @@ stop() {
   echo "kafka.sh: stopped"
 }
 
+fresh() {
+  if running || listening; then start; return; fi
+  rm -rf "$data"
+  start
+}
+
 status() {
   if running; then echo "kafka.sh: running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; else echo "kafka.sh: not running"; return 3; fi
 }
 
 case "${1:-}" in
   start) start ;;
+  fresh) fresh ;;
   stop) stop ;;
   restart) stop; start ;;
   status) status ;;
   fetch) fetch ;;
   clean) stop; rm -rf "$data" ;;
-  *) echo "usage: $0 start|stop|restart|status|fetch|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|fresh|stop|restart|status|fetch|clean" >&2; exit 2 ;;
 esac

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,26 +18,18 @@ import pytest
 
 from consumer.wire.codec import encode_avro
 from tests.integration.test_pipeline import events, subscription
-from tests.support.kafka import committed, create_topics, produce, start_local_kafka, stop_local_kafka
+from tests.support.kafka import (
+    committed,
+    create_topics,
+    free_port_pair,
+    produce,
+    start_local_kafka,
+    stop_local_kafka,
+)
 from tests.support.receiver import Receiver
 from tests.support.service import ServiceProcess, write_subscriptions
 
 pytestmark = pytest.mark.kafka
-
-
-def _free_port_pair() -> int:
-    """A port whose successor is free too (kafka.sh puts the controller on port + 1)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        try:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", port + 1))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no two adjacent free ports")
 
 
 @dataclass
@@ -66,7 +57,7 @@ class Broker:
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Broker]:
-    broker = Broker(_free_port_pair(), tmp_path / "kafka")
+    broker = Broker(free_port_pair(), tmp_path / "kafka")
     broker.start()
     yield broker
     stop_local_kafka(broker.port, str(broker.data_dir))

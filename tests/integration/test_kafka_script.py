@@ -1,7 +1,8 @@
 """deploy/local/kafka.sh trusts its pid file only when it names its own broker.
 
 Each test uses a data folder and port of its own; the shared broker on 9092 is
-never touched. No broker is started: stand-in processes play the pid file's part.
+never touched. Stand-in processes play the pid file's part; one test starts a real
+broker, to see `fresh` begin on empty storage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kafka import KAFKA_SH
+from tests.support.kafka import KAFKA_SH, free_port_pair
 
 
 def _free_port() -> int:
@@ -97,3 +98,35 @@ def test_the_pid_file_naming_its_own_broker_is_trusted(
     assert f"(pid {broker.pid})" in status.stdout
     assert (stop.returncode, stop.stdout.strip()) == (0, "kafka.sh: stopped")
     assert broker.wait(timeout=10) != 0
+
+
+def test_fresh_leaves_a_running_broker_and_its_data_alone(
+    env: dict[str, str], processes: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    broker = _spawn(*_stand_in(str(tmp_path)))
+    processes.append(broker)
+    (tmp_path / "kafka.pid").write_text(f"{broker.pid}\n")
+    (tmp_path / "logs" / "orders-0").mkdir(parents=True)
+
+    fresh = _script("fresh", env)
+
+    assert fresh.returncode == 0
+    assert f"running on 127.0.0.1:{env['HOOKSTREAM_KAFKA_PORT']} (pid {broker.pid})" in fresh.stdout
+    assert (tmp_path / "logs" / "orders-0").is_dir()
+
+
+def test_fresh_starts_a_stopped_broker_on_empty_storage(env: dict[str, str], tmp_path: Path) -> None:
+    # What earlier runs left behind: a topic's folder, and a pid file of a broker long gone.
+    (tmp_path / "logs" / "t-1a2b3c4d-events-0").mkdir(parents=True)
+    (tmp_path / "kafka.pid").write_text("999999\n")
+    env = dict(env, HOOKSTREAM_KAFKA_PORT=str(free_port_pair()))
+    try:
+        fresh = subprocess.run(
+            [str(KAFKA_SH), "fresh"], env=env, capture_output=True, text=True, timeout=240, check=False
+        )
+        assert fresh.returncode == 0, fresh.stderr
+        assert "kafka.sh: started on" in fresh.stdout
+        assert not (tmp_path / "logs" / "t-1a2b3c4d-events-0").exists()
+        assert (tmp_path / "logs" / "meta.properties").is_file()
+    finally:
+        _script("stop", env)

@@ -3,25 +3,54 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "deploy" / "local" / "kafka.sh"
+# Not `make run`'s folder: the tests' broker starts on empty storage (kafka.sh fresh), and a
+# developer's own topics must not vanish with it.
+TEST_DATA_DIR = Path(tempfile.gettempdir()) / "hookstream-kafka-tests"
+_PASSING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._TIMED_OUT,
+    KafkaError._TRANSPORT,
+}
 
 
-def start_local_kafka(port: int = 9092, data_dir: str | None = None) -> str:
+def start_local_kafka(port: int = 9092, data_dir: str | None = None, *, fresh: bool = False) -> str:
     env = dict(os.environ, HOOKSTREAM_KAFKA_PORT=str(port))
     if data_dir:
         env["HOOKSTREAM_KAFKA_DIR"] = data_dir
-    subprocess.run([str(KAFKA_SH), "start"], check=True, env=env)
+    subprocess.run([str(KAFKA_SH), "fresh" if fresh else "start"], check=True, env=env)
     return f"127.0.0.1:{port}"
+
+
+def free_port_pair() -> int:
+    """A port whose successor is free too (kafka.sh puts the controller on port + 1)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no two adjacent free ports")
 
 
 def stop_local_kafka(port: int = 9092, data_dir: str | None = None) -> None:
@@ -37,7 +66,7 @@ def bootstrap_servers() -> Iterator[str]:
     if configured:
         yield configured
         return
-    yield start_local_kafka()
+    yield start_local_kafka(data_dir=str(TEST_DATA_DIR), fresh=True)
 
 
 def unique_prefix(name: str = "t") -> str:
@@ -79,8 +108,6 @@ def produce(
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30.0) -> list[Any]:
     """Read ``expected`` records of ``topic`` from the start (or what came within ``timeout``)."""
-    import time
-
     from confluent_kafka import Consumer
 
     consumer = Consumer(
@@ -102,13 +129,23 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30.0)
     return records
 
 
-def committed(bootstrap: str, group: str, topic: str, partition: int = 0) -> int:
-    """The offset ``group`` has committed on one partition (-1001 when none)."""
+def committed(bootstrap: str, group: str, topic: str, partition: int = 0, timeout: float = 60.0) -> int:
+    """The offset ``group`` has committed on one partition (-1001 when none).
+
+    Asks again while the answer is a passing one (NOT_COORDINATOR, a coordinator still loading):
+    after a broker restart the group's coordinator takes a while to settle."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout
     try:
-        [tp] = consumer.committed([TopicPartition(topic, partition)], timeout=10)
-        return int(tp.offset)
+        while True:
+            try:
+                [tp] = consumer.committed([TopicPartition(topic, partition)], timeout=10)
+                return int(tp.offset)
+            except KafkaException as e:
+                if e.args[0].code() not in _PASSING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         consumer.close()
