@@ -1,0 +1,21 @@
+"""Putting the console on the admin server: its pages, sign-in and static files."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from aiohttp import web
+
+from admin.api.auth import Authenticator
+from admin.api.framework import Api
+from admin.console import subscriptions
+from admin.console.app import CONSOLE, Console, console_routes, environment
+
+__all__ = ["install_console"]
+
+
+def install_console(app: web.Application, api: Api, authenticator: Authenticator) -> None:
+    app[CONSOLE] = Console(api=api, authenticator=authenticator, templates=environment())
+    app.router.add_routes([*console_routes(), *subscriptions.ROUTES])
+    app.router.add_static("/static/", Path(str(files("admin.console").joinpath("static"))))
