@@ -130,7 +130,7 @@ SignIn = Callable[..., Page]
 
 @pytest.fixture
 def sign_in(browser: Browser, console: Console) -> Iterator[SignIn]:
-    """``sign_in("operator")``: a fresh browser tab signed in through the sign-in page with that role's token."""
+    """``sign_in("operator")``: a new browser tab, signed in on the sign-in page with that role's token."""
     contexts = []
 
     def open_as(role: Role = "admin", *, theme: str = "light", width: int = 1400, height: int = 900) -> Page:
