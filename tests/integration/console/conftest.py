@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -133,7 +133,13 @@ def sign_in(browser: Browser, console: Console) -> Iterator[SignIn]:
     """``sign_in("operator")``: a new browser tab, signed in on the sign-in page with that role's token."""
     contexts = []
 
-    def open_as(role: Role = "admin", *, theme: str = "light", width: int = 1400, height: int = 900) -> Page:
+    def open_as(
+        role: Role = "admin",
+        *,
+        theme: Literal["light", "dark"] = "light",
+        width: int = 1400,
+        height: int = 900,
+    ) -> Page:
         context = browser.new_context(
             viewport={"width": width, "height": height}, color_scheme=theme, timezone_id="Europe/Berlin"
         )
