@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from consumer.wire.codec import encode_avro
 from tests.integration.console.conftest import NAMES, Console, SignIn, accessible
@@ -38,7 +38,7 @@ def test_the_list_shows_every_subscription_with_its_source_and_a_warning_count(
     console: Console, sign_in: SignIn, screenshot: Callable[[Page, str], Path]
 ) -> None:
     status, _ = console.api(
-        "POST", "/subscriptions", subscription("api-tickets", console.receiver.url("/ok"), entity="User")
+        "POST", "/subscriptions", subscription("api-tickets", console.receiver.url("/api"), entity="User")
     )
     assert status == 201
     page = sign_in("admin")
@@ -90,7 +90,7 @@ def test_details_show_the_subscription_as_written_without_its_secrets(
 ) -> None:
     body = subscription(
         "api-secret",
-        console.receiver.url("/ok"),
+        console.receiver.url("/api"),
         auth={"type": "basic", "username": "crm", "password": "hunter2-very-secret"},
     )
     assert console.api("POST", "/subscriptions", body)[0] == 201
@@ -104,7 +104,7 @@ def test_details_show_the_subscription_as_written_without_its_secrets(
 
 def test_an_admin_deletes_an_api_subscription_from_its_menu(console: Console, sign_in: SignIn) -> None:
     assert (
-        console.api("POST", "/subscriptions", subscription("api-doomed", console.receiver.url("/ok")))[0]
+        console.api("POST", "/subscriptions", subscription("api-doomed", console.receiver.url("/api")))[0]
         == 201
     )
     page = sign_in("admin")
@@ -135,13 +135,22 @@ def test_a_form_post_without_the_pages_guard_is_refused(console: Console, sign_i
 def test_suspended_with_the_toggle_nothing_is_delivered_until_resumed(
     console: Console, sign_in: SignIn
 ) -> None:
+    # Only file-orders sends to /ok here (the other tests' subscriptions send to /api).
     held, after = events(2, entity="Object", event_type="OnNew")
     page = sign_in("operator")
     page.get_by_role("switch", name="file-orders: on, suspend it").click()
     expect(page.get_by_role("status")).to_contain_text("file-orders is suspended")
-    # Every process applies a suspension within a second; then an event comes while it holds.
+    # Every process applies a suspension within a second; then an event comes, and is read, while it holds.
     time.sleep(2)
+    consumed = console.service.metric("hookstream_events_consumed_total", topic=console.service.input_topic)
     produce(console.bootstrap, console.service.input_topic, [encode_avro(held)], key=b"one-partition")
+    assert console.receiver.wait_for(
+        lambda: (
+            console.service.metric("hookstream_events_consumed_total", topic=console.service.input_topic)
+            > consumed
+        ),
+        timeout=30,
+    )
 
     page.get_by_role("switch", name="file-orders: suspended, resume it").click()
     expect(page.get_by_role("status")).to_contain_text("file-orders delivers again")
@@ -152,4 +161,20 @@ def test_suspended_with_the_toggle_nothing_is_delivered_until_resumed(
     assert console.receiver.wait_for(
         lambda: after["event_id"] in console.receiver.event_ids("/ok"), timeout=30
     )
-    assert held["event_id"] not in console.receiver.event_ids("/ok")
+    assert console.receiver.event_ids("/ok") == {after["event_id"]: 1}
+
+
+def test_the_proxys_user_needs_no_token_and_gets_their_groups_role(
+    browser: Browser, console: Console
+) -> None:
+    context = browser.new_context(extra_http_headers={"X-Forwarded-User": "pat", "X-Forwarded-Groups": "sre"})
+    try:
+        page = context.new_page()
+        page.goto(console.url("/"))
+        assert page.url.endswith("/subscriptions")
+        expect(page.locator(".who")).to_have_text("pat operator")
+        expect(page.get_by_role("switch", name="file-orders: on, suspend it")).to_be_visible()
+        # Signed in by the proxy, so signed out there too: no button here.
+        expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    finally:
+        context.close()
