@@ -6,12 +6,18 @@
   // Times in the browser's zone, which the top bar names.
   var zone = "UTC";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { /* old browser */ }
-  var format = new Intl.DateTimeFormat(undefined, {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
+  // 2026-12-03 14:05:09 in every locale: a date no reader can take for another.
+  var format = new Intl.DateTimeFormat("en-GB", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
   });
+  var local = function (at) {
+    var part = {};
+    format.formatToParts(at).forEach(function (p) { part[p.type] = p.value; });
+    return part.year + "-" + part.month + "-" + part.day + " " + part.hour + ":" + part.minute + ":" + part.second;
+  };
   document.querySelectorAll("time[datetime]").forEach(function (node) {
     var at = new Date(node.getAttribute("datetime"));
-    if (!isNaN(at)) { node.title = node.textContent; node.textContent = format.format(at); }
+    if (!isNaN(at)) { node.title = node.textContent; node.textContent = local(at); }
   });
   document.querySelectorAll("[data-tz]").forEach(function (node) { node.textContent = zone; });
 

@@ -6,7 +6,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -178,3 +180,18 @@ def test_the_proxys_user_needs_no_token_and_gets_their_groups_role(
         expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_times_read_in_the_browsers_zone_as_year_month_day(console: Console, sign_in: SignIn) -> None:
+    assert (
+        console.api("POST", "/subscriptions", subscription("api-dated", console.receiver.url("/api")))[0]
+        == 201
+    )
+    created = console.api("GET", "/subscriptions/api-dated")[1]["created_at"]
+    page = sign_in("viewer")
+    shown = page.get_by_role("row", name="api-dated").locator("time").first
+    # The browser is in Europe/Berlin: UTC+1 in winter, UTC+2 in summer.
+    utc = datetime.fromisoformat(created)
+    berlin = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    expect(shown).to_have_text(berlin.strftime("%Y-%m-%d %H:%M:%S"))
+    expect(shown).to_have_attribute("title", utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
