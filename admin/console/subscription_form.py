@@ -440,16 +440,28 @@ def _label_of(path: str) -> str:
     return path.removeprefix("$.") if path.startswith("$.") else path
 
 
+_TRIGGER_REF = re.compile(r"triggers\[(\d+)\]")
+
+
+def _trigger_numbers(message: str, body: Body) -> str:
+    """``already in triggers[0]`` -> ``already in trigger 1``: the form numbers its blocks from 1."""
+
+    def number(found: re.Match[str]) -> str:
+        index = int(found.group(1))
+        slots = body.slot_of_trigger
+        return f"trigger {(slots[index] if index < len(slots) else index) + 1}"
+
+    return _TRIGGER_REF.sub(number, message)
+
+
 def errors_of(issues: Sequence[Issue], state: FormState, body: Body, fields: Mapping[str, str]) -> Errors:
     errors = Errors()
     for issue in issues:
         parts = _parts(issue.path) if issue.location == "body" else None
         at = _field_of(parts, state, body, fields) if parts is not None else None
-        message = (
-            issue.message
-            if at is not None or issue.path in ("$", "")
-            else (f"{_label_of(issue.path)}: {issue.message}")
-        )
+        message = _trigger_numbers(issue.message, body)
+        if at is None and issue.path not in ("$", ""):
+            message = f"{_label_of(issue.path)}: {message}"
         errors.add(message, at)
     return errors
 
@@ -526,6 +538,7 @@ def trigger_views(state: FormState, entity: EntityOut | None) -> list[dict[str, 
                         "refines": _refines_hint(component, components),
                     }
                 )
+            groups.sort(key=lambda group: bool(group["free_text"]))  # brands after the choices
             panels.append({"event_type": event_type, "groups": groups})
         views.append({"index": index, "event_type": slot.event_type, "panels": panels})
     return views
@@ -587,6 +600,7 @@ def _render(
 ) -> web.StreamResponse:
     entity = _entity(catalog, state.get("entity"))
     errors = errors or Errors()
+    errors.summary.sort(key=lambda said: 0 if said[1] is None else _step_of(said[1]) + 1)  # page order
     fielded = [at for _message, at in errors.summary if at is not None]
     if fielded:
         open_step = min(_step_of(at) for at in fielded)
