@@ -171,7 +171,7 @@ def _pretty(detail: FailedEventDetail) -> tuple[str, str]:
     if detail.payload is not None:
         return json.dumps(detail.payload, indent=2, ensure_ascii=False), "JSON"
     body = detail.request.body
-    return body, "SOAP envelope (XML)" if body.lstrip().startswith("<") else "text"
+    return body, "a SOAP envelope, XML" if body.lstrip().startswith("<") else "text"
 
 
 @page()
