@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -231,9 +232,11 @@ async def resend_one(view: Page) -> web.StreamResponse:
     form = await view.form()
     item = await view.call(ResendItem, "resend_failed_event", path={"id": failed_id})
     said = said_of_resend(item, f"Failed event {item.id}")
+    back = back_to(form.get("back"), LIST)
     if item.result.value == "delivered":
-        return view.redirect(back_to(form.get("back"), LIST), said)
-    return view.redirect(f"{LIST}/{item.id}?tab=history", said)
+        return view.redirect(back, said)
+    # Failed again: its trial history shows the new attempt.
+    return view.redirect(f"{LIST}/{item.id}?" + urlencode({"tab": "history", "back": back}), said)
 
 
 @page("operator")

@@ -106,7 +106,6 @@ def test_successful_and_rejected_requests_in_one_list_filtered_by_state(
     dark.goto(console.url("/requests?subscription=crm-objects"))
     expect(dark.locator("table.requests tbody tr")).to_have_count(5)
     accessible(dark)
-    screenshot(dark, "requests-dark")
 
 
 def test_an_operator_deletes_many_after_confirming_and_a_viewer_may_not(
