@@ -32,6 +32,7 @@ from admin.console.lists import (
     sentence,
     zone,
 )
+from store import InvalidCursor
 
 __all__ = ["ROUTES", "resend_summary", "said_of_resend"]
 
@@ -141,12 +142,16 @@ async def list_page(view: Page) -> web.StreamResponse:
                 raise
             errors = filter_errors(exc)
             paging = Paging()
+        except InvalidCursor:
+            errors = {"cursor": "this page's place in the list is not one this console made"}
+            paging = Paging()
     # The filters as the address keeps them (the time zone too, so the days mean the same).
     params = {name: values[name] for name in FILTERS if values[name]}
     if values["state"] != "open":
         params["state"] = values["state"]
     if tz_name and (values["since"] or values["until"]):
         params["tz"] = tz_name
+    first_page = LIST + ("?" + urlencode(params) if params else "")
     links = paging.links(
         params, shown=len(listed.items), total=listed.total, next_cursor=listed.next_cursor, base=LIST
     )
@@ -163,6 +168,7 @@ async def list_page(view: Page) -> web.StreamResponse:
         codes=KNOWN_CODES,
         listed=listed,
         links=links,
+        first_page=first_page,
         here=view.request.path_qs,
     )
 

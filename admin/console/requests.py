@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -23,6 +24,7 @@ from admin.console.lists import (
     selected_ids,
     zone,
 )
+from store import InvalidCursor
 
 __all__ = ["ROUTES"]
 
@@ -73,9 +75,13 @@ async def list_page(view: Page) -> web.StreamResponse:
                 raise
             errors = filter_errors(exc)
             paging = Paging()
+        except InvalidCursor:
+            errors = {"cursor": "this page's place in the list is not one this console made"}
+            paging = Paging()
     params = {name: values[name] for name in FILTERS if values[name]}
     if tz_name and (values["since"] or values["until"]):
         params["tz"] = tz_name
+    first_page = LIST + ("?" + urlencode(params) if params else "")
     links = paging.links(
         params, shown=len(listed.items), total=listed.total, next_cursor=listed.next_cursor, base=LIST
     )
@@ -94,6 +100,7 @@ async def list_page(view: Page) -> web.StreamResponse:
         listed=listed,
         rows=[_row(item) for item in listed.items],
         links=links,
+        first_page=first_page,
         here=view.request.path_qs,
     )
 

@@ -185,6 +185,12 @@ def test_filters_narrow_the_list_and_keep_their_values(console: Console, sign_in
     expect(page.get_by_label("From", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("not a date")).to_be_visible()
 
+    # A forged place in the list: said so, with the way to the first page.
+    page.goto(console.url("/failed-events?subscription=filter-a&cursor=bm90LWEtY3Vyc29y&trail="))
+    expect(page.get_by_role("alert")).to_contain_text("This address cannot be shown")
+    page.get_by_role("link", name="Start from the first page").click()
+    expect(page.locator("table.failed tbody tr")).to_have_count(2)
+
 
 def test_ten_thousand_failed_events_page_by_page(
     console: Console, sign_in: SignIn, screenshot: Screenshot
