@@ -10,7 +10,6 @@ Every test signs in through the sign-in page, as a person would.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -32,6 +31,7 @@ from tests.integration.test_pipeline import subscription
 from tests.support.kafka import unique_prefix
 from tests.support.receiver import Receiver
 from tests.support.service import ServiceProcess, write_subscriptions
+from tests.support.store_bulk import run_apart
 
 CHROMIUM = os.environ.get("HOOKSTREAM_CHROMIUM", "/usr/bin/chromium")
 TOKENS: dict[Role, str] = {role: secrets.token_urlsafe(24) for role in ROLE_RANK}
@@ -76,7 +76,7 @@ class Console:
             async with Store(self.store_url) as store:
                 return [(await store.record_failure(record)).id for record in records]
 
-        return asyncio.run(record_all())
+        return run_apart(record_all())
 
 
 def start_console(
