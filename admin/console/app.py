@@ -108,11 +108,13 @@ class Page:
     def render(self, template: str, *, status: int = 200, title: str, **values: Any) -> web.Response:
         return render(self.request, template, status=status, title=title, actor=self.actor, **values)
 
-    def redirect(self, location: str, flash: str | None = None) -> web.Response:
-        """After a post, back to a page (post/redirect/get), with a message for it to show."""
+    def redirect(self, location: str, flash: str | None = None, *, warn: bool = False) -> web.Response:
+        """After a post, back to a page (post/redirect/get), with a message for it to show: ``warn``
+        when what was asked did not all happen (a resend that failed again)."""
         response = web.HTTPSeeOther(location)
         if flash:
-            response.set_cookie(FLASH_COOKIE, quote(flash), httponly=True, samesite="Strict", path="/")
+            kept = ("warn:" if warn else "ok:") + flash
+            response.set_cookie(FLASH_COOKIE, quote(kept), httponly=True, samesite="Strict", path="/")
         return response
 
 
@@ -175,7 +177,8 @@ def render(
         title=title,
         actor=actor,
         csrf=csrf,
-        flash=unquote(flash) if flash else None,
+        flash=unquote(flash).partition(":")[2] if flash else None,
+        flash_kind=unquote(flash).partition(":")[0] if flash else None,
         path=request.path,
         can=(lambda role: actor is not None and at_least(actor.role, role)),
         **values,

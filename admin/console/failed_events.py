@@ -210,10 +210,12 @@ async def resend_many(view: Page) -> web.StreamResponse:
     back = back_to(lists.get("back", [""])[0], LIST)
     ids = selected_ids(lists)
     if not ids:
-        return view.redirect(back, "Select the failed events to resend first")
+        return view.redirect(back, "Select the failed events to resend first", warn=True)
     done = await view.call(BulkResendResult, "bulk_resend_failed_events", body={"ids": ids})
     return view.redirect(
-        back, f"Resent {plural(len(done.results), 'failed event')}: {resend_summary(done.results)}"
+        back,
+        f"Resent {plural(len(done.results), 'failed event')}: {resend_summary(done.results)}",
+        warn=any(item.result.value != "delivered" for item in done.results),
     )
 
 
@@ -223,7 +225,7 @@ async def delete_many(view: Page) -> web.StreamResponse:
     back = back_to(lists.get("back", [""])[0], LIST)
     ids = selected_ids(lists)
     if not ids:
-        return view.redirect(back, "Select the failed events to delete first")
+        return view.redirect(back, "Select the failed events to delete first", warn=True)
     done = await view.call(BulkDeleteResult, "bulk_delete_failed_events", body={"ids": ids})
     gone = len(done.results) - done.deleted
     said = f"Deleted {plural(done.deleted, 'failed event')}"
@@ -242,7 +244,7 @@ async def resend_one(view: Page) -> web.StreamResponse:
     if item.result.value == "delivered":
         return view.redirect(back, said)
     # Failed again: its trial history shows the new attempt.
-    return view.redirect(f"{LIST}/{item.id}?" + urlencode({"tab": "history", "back": back}), said)
+    return view.redirect(f"{LIST}/{item.id}?" + urlencode({"tab": "history", "back": back}), said, warn=True)
 
 
 @page("operator")

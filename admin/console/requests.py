@@ -115,7 +115,9 @@ async def resend(view: Page) -> web.StreamResponse:
     if state != "rejected" or not number.isdigit():
         raise ProblemError(409, f"only a rejected request can be resent; {request_id} is not one")
     item = await view.call(ResendItem, "resend_failed_event", path={"id": number})
-    return view.redirect(back, said_of_resend(item, f"Request {request_id}"))
+    return view.redirect(
+        back, said_of_resend(item, f"Request {request_id}"), warn=item.result.value != "delivered"
+    )
 
 
 @page("operator")
@@ -124,7 +126,7 @@ async def delete_many(view: Page) -> web.StreamResponse:
     back = back_to(lists.get("back", [""])[0], LIST)
     ids = selected_ids(lists)
     if not ids:
-        return view.redirect(back, "Select the requests to delete first")
+        return view.redirect(back, "Select the requests to delete first", warn=True)
     done = await view.call(RequestDeleteResult, "bulk_delete_requests", body={"ids": ids})
     gone = len(done.results) - done.deleted
     said = f"Deleted {plural(done.deleted, 'request')}"

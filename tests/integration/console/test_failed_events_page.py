@@ -100,6 +100,8 @@ def test_a_failed_delivery_is_opened_from_the_subscriptions_page_resent_and_logg
     # Resent while the receiver still fails: the new attempt joins the trial history, by its resender.
     page.get_by_role("button", name="Resend").click()
     expect(page.get_by_role("status")).to_contain_text("was resent and failed again (503")
+    # Not a success: the message is a warning, not the green of one.
+    expect(page.get_by_role("status")).to_have_class("flash warn")
     expect(page.get_by_role("tab", name=re.compile("Trial History"))).to_have_attribute(
         "aria-selected", "true"
     )
@@ -109,6 +111,7 @@ def test_a_failed_delivery_is_opened_from_the_subscriptions_page_resent_and_logg
     console.receiver.behave("/flaky", status=200)
     page.get_by_role("button", name="Resend").click()
     expect(page.get_by_role("status")).to_contain_text("was resent and delivered: it is closed")
+    expect(page.get_by_role("status")).to_have_class("flash")
     expect(page.get_by_role("heading", name="No failed events match these filters")).to_be_visible()
     accessible(page)
 
