@@ -119,7 +119,9 @@ def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
             service.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running on the test thread
+# while it is open, and every later test that calls asyncio.run() would find it there.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
