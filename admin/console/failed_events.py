@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from admin.api.problems import ProblemError
 from admin.api.schemas import (
     BulkDeleteResult,
     BulkResendResult,
@@ -20,19 +19,14 @@ from admin.api.schemas import (
 )
 from admin.console.app import Page, page
 from admin.console.lists import (
-    PAGE_SIZE,
-    Paging,
     back_to,
     channel_names,
     choices,
-    day_range,
-    filter_errors,
+    fetch_listing,
     plural,
     selected_ids,
     sentence,
-    zone,
 )
-from store import InvalidCursor
 
 __all__ = ["ROUTES", "resend_summary", "said_of_resend"]
 
@@ -118,57 +112,29 @@ def _values(query: Any) -> dict[str, str]:
 async def list_page(view: Page) -> web.StreamResponse:
     query = view.request.query
     values = _values(query)
-    tz_name = query.get("tz", "")
-    since, until, errors = day_range(values["since"], values["until"], zone(tz_name))
-    asked: dict[str, Any] = {
-        name: values[name] for name in FILTERS if values[name] and name not in ("since", "until")
-    }
-    asked["state"] = values["state"]
-    if since is not None:
-        asked["since"] = since.isoformat()
-    if until is not None:
-        asked["until"] = until.isoformat()
-    paging = Paging.of(query)
-    listed = FailedEventPage(items=[], total=0, next_cursor=None)
-    if not errors:
-        try:
-            listed = await view.call(
-                FailedEventPage,
-                "list_failed_events",
-                query={**asked, "limit": PAGE_SIZE, **({"cursor": paging.cursor} if paging.cursor else {})},
-            )
-        except ProblemError as exc:
-            if exc.problem.status != 422:
-                raise
-            errors = filter_errors(exc)
-            paging = Paging()
-        except InvalidCursor:
-            errors = {"cursor": "this page's place in the list is not one this console made"}
-            paging = Paging()
-    # The filters as the address keeps them (the time zone too, so the days mean the same).
-    params = {name: values[name] for name in FILTERS if values[name]}
-    if values["state"] != "open":
-        params["state"] = values["state"]
-    if tz_name and (values["since"] or values["until"]):
-        params["tz"] = tz_name
-    first_page = LIST + ("?" + urlencode(params) if params else "")
-    links = paging.links(
-        params, shown=len(listed.items), total=listed.total, next_cursor=listed.next_cursor, base=LIST
+    listing = await fetch_listing(
+        view,
+        FailedEventPage,
+        "list_failed_events",
+        values={name: values[name] for name in FILTERS},
+        asked={"state": values["state"]},
+        params={"state": values["state"]} if values["state"] != "open" else {},
+        base=LIST,
     )
     known = (await choices(view)).with_current(values)
     return view.render(
         "failed_events.html",
         title="Failed events",
         values=values,
-        errors=errors,
+        errors=listing.errors,
         filtered=any(values[name] for name in FILTERS) or values["state"] != "open",
         choices=known,
         options=known.options(),
         states=STATES,
         codes=KNOWN_CODES,
-        listed=listed,
-        links=links,
-        first_page=first_page,
+        listed=listing.listed,
+        links=listing.links,
+        first_page=listing.first_page,
         here=view.request.path_qs,
     )
 

@@ -12,23 +12,28 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
 
 from admin.api.problems import ProblemError
 from admin.api.schemas import CatalogOut, SubscriptionList
 from admin.console.app import Page
+from store import InvalidCursor
 
 __all__ = [
     "PAGE_SIZE",
     "TRAIL_MAX",
     "Choices",
+    "Listing",
     "Paging",
     "back_to",
     "channel_names",
     "choices",
     "day_range",
+    "fetch_listing",
     "filter_errors",
     "plural",
     "selected_ids",
@@ -238,3 +243,78 @@ def sentence(parts: Iterable[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Page(Protocol):
+    items: Any
+    total: int
+    next_cursor: str | None
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[P]):
+    """One page of a filtered list, with what the template needs around it."""
+
+    listed: P
+    errors: dict[str, str]
+    links: dict[str, Any]
+    first_page: str
+    params: dict[str, str]
+    """The filters as the address keeps them."""
+
+
+async def fetch_listing(
+    view: Page,
+    answer: type[P],
+    operation_id: str,
+    *,
+    values: Mapping[str, str],
+    asked: Mapping[str, str],
+    params: Mapping[str, str],
+    base: str,
+) -> Listing[P]:
+    """The page of ``operation_id`` the address asks for: ``values`` are the filters as typed (the
+    days ``since``/``until`` read in the address's ``tz``), ``asked`` what else the API is asked
+    and ``params`` what else the address keeps. A filter the API refuses, or a cursor it did not
+    make, is an error to show by its field, with an empty list."""
+    query = view.request.query
+    tz_name = query.get("tz", "")
+    since, until, errors = day_range(values.get("since", ""), values.get("until", ""), zone(tz_name))
+    wanted: dict[str, Any] = {
+        name: value for name, value in values.items() if value and name not in ("since", "until")
+    }
+    wanted.update(asked)
+    if since is not None:
+        wanted["since"] = since.isoformat()
+    if until is not None:
+        wanted["until"] = until.isoformat()
+    paging = Paging.of(query)
+    listed = answer.model_validate({"items": [], "total": 0, "next_cursor": None})
+    if not errors:
+        try:
+            listed = await view.call(
+                answer,
+                operation_id,
+                query={**wanted, "limit": PAGE_SIZE, **({"cursor": paging.cursor} if paging.cursor else {})},
+            )
+        except ProblemError as exc:
+            if exc.problem.status != 422:
+                raise
+            errors = filter_errors(exc)
+            paging = Paging()
+        except InvalidCursor:
+            errors = {"cursor": "this page's place in the list is not one this console made"}
+            paging = Paging()
+    # The filters as the address keeps them (the time zone too, so the days mean the same).
+    kept = {name: value for name, value in values.items() if value}
+    kept.update(params)
+    if tz_name and (values.get("since") or values.get("until")):
+        kept["tz"] = tz_name
+    page: _Page = listed  # type: ignore[assignment]
+    links = paging.links(
+        kept, shown=len(page.items), total=page.total, next_cursor=page.next_cursor, base=base
+    )
+    return Listing(listed, errors, links, base + ("?" + urlencode(kept) if kept else ""), kept)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -14,17 +13,12 @@ from admin.api.schemas import RequestDeleteResult, RequestOut, RequestPage, Rese
 from admin.console.app import Page, page
 from admin.console.failed_events import said_of_resend
 from admin.console.lists import (
-    PAGE_SIZE,
-    Paging,
     back_to,
     choices,
-    day_range,
-    filter_errors,
+    fetch_listing,
     plural,
     selected_ids,
-    zone,
 )
-from store import InvalidCursor
 
 __all__ = ["ROUTES"]
 
@@ -52,55 +46,25 @@ async def list_page(view: Page) -> web.StreamResponse:
     values = {name: query.get(name, "").strip() for name in FILTERS}
     if values["state"] not in STATES:
         values["state"] = ""
-    tz_name = query.get("tz", "")
-    since, until, errors = day_range(values["since"], values["until"], zone(tz_name))
-    asked: dict[str, Any] = {
-        name: values[name] for name in FILTERS if values[name] and name not in ("since", "until")
-    }
-    if since is not None:
-        asked["since"] = since.isoformat()
-    if until is not None:
-        asked["until"] = until.isoformat()
-    paging = Paging.of(query)
-    listed = RequestPage(items=[], total=0, next_cursor=None)
-    if not errors:
-        try:
-            listed = await view.call(
-                RequestPage,
-                "list_requests",
-                query={**asked, "limit": PAGE_SIZE, **({"cursor": paging.cursor} if paging.cursor else {})},
-            )
-        except ProblemError as exc:
-            if exc.problem.status != 422:
-                raise
-            errors = filter_errors(exc)
-            paging = Paging()
-        except InvalidCursor:
-            errors = {"cursor": "this page's place in the list is not one this console made"}
-            paging = Paging()
-    params = {name: values[name] for name in FILTERS if values[name]}
-    if tz_name and (values["since"] or values["until"]):
-        params["tz"] = tz_name
-    first_page = LIST + ("?" + urlencode(params) if params else "")
-    links = paging.links(
-        params, shown=len(listed.items), total=listed.total, next_cursor=listed.next_cursor, base=LIST
+    listing = await fetch_listing(
+        view, RequestPage, "list_requests", values=values, asked={}, params={}, base=LIST
     )
     known = (await choices(view)).with_current(values)
     # The state tabs above the list: the other filters kept, the state changed.
-    kept = {name: value for name, value in params.items() if name != "state"}
+    kept = {name: value for name, value in listing.params.items() if name != "state"}
     return view.render(
         "requests.html",
         title="Requests",
         values=values,
-        errors=errors,
+        errors=listing.errors,
         filtered=any(values[name] for name in FILTERS if name != "state"),
         options=known.options(),
         states=STATES,
         kept=kept,
-        listed=listed,
-        rows=[_row(item) for item in listed.items],
-        links=links,
-        first_page=first_page,
+        listed=listing.listed,
+        rows=[_row(item) for item in listing.listed.items],
+        links=listing.links,
+        first_page=listing.first_page,
         here=view.request.path_qs,
     )
 
