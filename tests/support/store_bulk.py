@@ -17,39 +17,14 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from store import FailedEventRecord, FailedEventState, redact_headers
+from store import FailedEventRecord
 from store.models import AttemptRow, FailedEventRow
+from store.repository import failed_event_values
 
 __all__ = ["record_failures", "run_apart"]
 
 _BATCH = 2000
 T = TypeVar("T")
-
-
-def _row(rec: FailedEventRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "webhook_id": rec.webhook_id,
-        "state": FailedEventState.OPEN.value,
-        "subscription": rec.subscription,
-        "entity": rec.entity,
-        "entity_id": rec.entity_id,
-        "trigger": rec.trigger,
-        "channel": rec.channel,
-        "subchannel": rec.subchannel,
-        "event_id": rec.event_id,
-        "url": rec.url,
-        "request_headers": redact_headers(rec.request_headers),
-        "request_body": rec.request_body,
-        "response_status": rec.response_status,
-        "response_excerpt": rec.response_excerpt,
-        "error_code": rec.error_code,
-        "error_description": rec.error_description,
-        "attempt_count": len(rec.attempts),
-        "first_attempt_at": rec.first_attempt_at,
-        "last_attempt_at": rec.last_attempt_at,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 async def _record_all(store_url: str, records: Sequence[FailedEventRecord]) -> list[int]:
@@ -59,7 +34,9 @@ async def _record_all(store_url: str, records: Sequence[FailedEventRecord]) -> l
         async with engine.begin() as connection:
             for start in range(0, len(records), _BATCH):
                 batch = records[start : start + _BATCH]
-                await connection.execute(insert(FailedEventRow), [_row(rec, now) for rec in batch])
+                await connection.execute(
+                    insert(FailedEventRow), [failed_event_values(rec, now) for rec in batch]
+                )
             found = await connection.execute(
                 select(FailedEventRow.webhook_id, FailedEventRow.id).where(
                     FailedEventRow.webhook_id.in_([rec.webhook_id for rec in records])
