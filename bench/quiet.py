@@ -110,15 +110,15 @@ def quiet(
         service = _service(bootstrap, [_subscription("quiet", receiver.url("/quiet"))], Path(tmp))
         bridge_topic = f"{unique_prefix('bench-bridge')}.events"
         create_topics(bootstrap, bridge_topic, partitions=4)
-        service.start()
-        bridge = _bridge(bootstrap, bridge_topic, receiver.url("/bare"))
+        bridge: subprocess.Popen[str] | None = None
         try:
+            service.start()
+            bridge = _bridge(bootstrap, bridge_topic, receiver.url("/bare"))
             time.sleep(3)  # both settled in their groups
             for _ in range(rounds):
                 for rate in rates:
-                    # In alternation, so that the machine's drift falls on both alike.
-                    # The bridge posts each value as it came: it gets the event as JSON, whose id the
-                    # receiver reads.
+                    # In alternation, so that the machine's drift falls on both alike. The bridge posts
+                    # each value as it came: it gets the event as JSON, whose id the receiver reads.
                     for system, topic in (("hookstream", service.input_topic), ("bare", bridge_topic)):
                         lat = _run(bootstrap, topic, receiver, rate, seconds, avro=system == "hookstream")
                         samples.setdefault((system, rate), []).extend(lat)
@@ -129,9 +129,14 @@ def quiet(
             time.sleep(idle_seconds)
             idle = (_cpu_seconds(service.proc.pid) - cpu_start) / (time.monotonic() - started)
         finally:
-            bridge.send_signal(signal.SIGINT)
-            bridge.wait(10)
             service.stop()
+            if bridge is not None:
+                bridge.send_signal(signal.SIGINT)
+                try:
+                    bridge.wait(10)
+                except subprocess.TimeoutExpired:
+                    bridge.kill()
+                    bridge.wait(10)
     by_rate = {
         f"{rate:g}": {
             **_figures(samples[("hookstream", rate)]),
