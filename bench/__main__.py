@@ -14,7 +14,9 @@ from tests.support.kafka import bootstrap_servers
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "20000")))
-    parser.add_argument("--only", choices=["routing", "isolation", "scale_out", "pipeline"])
+    parser.add_argument(
+        "--only", choices=["routing", "isolation", "scale_out", "quiet", "features", "soak", "pipeline"]
+    )
     args = parser.parse_args()
     bootstrap = next(bootstrap_servers())
 
@@ -31,6 +33,19 @@ def main() -> int:
         from bench.scale_out import scale_out
 
         print(json.dumps(scale_out(bootstrap, args.events)), flush=True)
+    if args.only in (None, "quiet"):
+        from bench.quiet import quiet
+
+        print(json.dumps(quiet(bootstrap)), flush=True)
+    if args.only in (None, "features"):
+        from bench.features import features
+
+        # As many requests as the throughput run: a tenth of the events, each to ten subscriptions.
+        print(json.dumps(features(bootstrap, max(100, args.events // 10))), flush=True)
+    if args.only in (None, "soak"):
+        from bench.soak import soak
+
+        print(json.dumps(soak(bootstrap)), flush=True)
     if args.only in (None, "pipeline"):
         result = pipeline.throughput(bootstrap, args.events)
         result.update(pipeline.latency(bootstrap))

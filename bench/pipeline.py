@@ -42,9 +42,20 @@ def _events(n: int) -> list[dict[str, Any]]:
 def _service(bootstrap: str, subs: list[dict[str, Any]], workdir: Path, **env: str) -> ServiceProcess:
     prefix = unique_prefix("bench")
     path = write_subscriptions(workdir / f"{prefix}.yaml", subs)
-    service = ServiceProcess(bootstrap, prefix, path, workdir, env={"HOOKSTREAM_LOG_LEVEL": "WARNING", **env})
+    service = ServiceProcess(
+        bootstrap, prefix, path, workdir, env={"HOOKSTREAM_LOG_LEVEL": "WARNING", **env}, cwd=service_root()
+    )
     create_topics(bootstrap, service.input_topic, partitions=4)
     return service
+
+
+def service_root() -> Path | None:
+    """Another checkout whose hookstream to measure (``BENCH_SERVICE_ROOT``), for before-and-after runs.
+
+    ``python -m consumer.cli`` started there imports that checkout's code first.
+    """
+    root = os.environ.get("BENCH_SERVICE_ROOT")
+    return Path(root).resolve() if root else None
 
 
 def _rss_mb(pid: int) -> float:

@@ -296,7 +296,7 @@ class Service:
             owned: set[tuple[str, str, str]] = set()
             for intake in self.intakes:
                 backlog: dict[str, int] = {}
-                for (topic, partition), (behind, unfinished) in intake.lags().items():
+                for (topic, partition), (behind, unfinished) in (await intake.lags()).items():
                     labels = (intake.group, topic, str(partition))
                     owned.add(labels)
                     m.consumer_lag.labels(*labels).set(behind)

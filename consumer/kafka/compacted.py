@@ -8,7 +8,9 @@ starts again from the beginning, which compaction keeps short.
 
 :meth:`CompactedLog.write` returns only once this process has read its own
 record back and the handler has applied it, so a caller sees its change.
-The consumer is polled without blocking from the event loop, like the intake.
+Like the intake, the consumer is polled without blocking from the event loop while records
+come, and a thread of its own waits in ``poll()`` when none is there, handing back the next
+record the moment it arrives (a change made elsewhere, or this process's write read back).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -33,7 +36,8 @@ log = logging.getLogger(__name__)
 LogRecord = tuple[bytes | None, bytes | None]
 Apply = Callable[[Sequence[LogRecord]], Awaitable[None]]
 
-_IDLE = 0.02  # seconds between polls when nothing came: how soon a change is seen, at little CPU
+# The longest the waiting thread holds the consumer: how long run() takes to notice it is cancelled.
+_WAIT = 0.5
 
 
 class WriteError(Exception):
@@ -55,7 +59,6 @@ class CompactedLog:
                 "enable.auto.commit": False,
                 "enable.partition.eof": True,
                 "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 50,
             }
         )
         self._producer = _KafkaProducer(
@@ -67,6 +70,8 @@ class CompactedLog:
                 "message.timeout.ms": 15_000,
             }
         )
+        self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{topic}-reader")
+        self._lent: Future[Message | None] | None = None
         self._next = 0  # the offset after the last record applied
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.caught_up = asyncio.Event()
@@ -105,6 +110,12 @@ class CompactedLog:
             while True:
                 self._producer.poll(0)
                 messages = self._consumer.consume(500, 0)
+                if not messages:
+                    # The consumer is the thread's until poll() returns; nothing else calls it meanwhile.
+                    self._lent = self._waiter.submit(self._consumer.poll, _WAIT)
+                    msg = await asyncio.wrap_future(self._lent)
+                    self._lent = None
+                    messages = [msg] if msg is not None else []
                 batch: list[LogRecord] = []
                 last = -1
                 for msg in messages:
@@ -123,8 +134,6 @@ class CompactedLog:
                 await self._applied(batch, last)
                 if not self.caught_up.is_set() and self._next >= high:
                     self.caught_up.set()
-                if not messages:
-                    await asyncio.sleep(_IDLE)
         finally:
             for _, waiter in self._waiters:
                 waiter.cancel()
@@ -172,5 +181,9 @@ class CompactedLog:
         await applied
 
     def close(self) -> None:
+        """Flush and close (blocking): after run() was cancelled, waiting for the thread's poll() first."""
+        if self._lent is not None:
+            wait([self._lent])
+        self._waiter.shutdown()
         self._producer.flush(5)
         self._consumer.close()

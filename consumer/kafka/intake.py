@@ -1,11 +1,15 @@
 """The Kafka intake loop shared by the input, retry and dead-letter consumers.
 
-One confluent-kafka consumer, polled without blocking from the event loop, hands
-each record to a handler. A handler either finishes at once or returns an
-awaitable (a coroutine, run as a task, or a future) that is done when the
-record's fate is durable; offsets are stored by hand, only up to
-the highest contiguous finished offset of each partition (see
-:mod:`consumer.kafka.offsets`), and librdkafka's auto-commit sends what is stored.
+One confluent-kafka consumer hands each record to a handler. While records
+come, the event loop takes them without blocking; when none is there, the
+consumer is lent to a thread of the intake's own that blocks in ``poll()`` and
+hands back the first record (or a rebalance) the moment it arrives, so a quiet
+intake neither spins nor sleeps past a record (see :meth:`Intake._wait_for_record`).
+A handler either finishes at once or returns an awaitable (a coroutine, run as
+a task, or a future) that is done when the record's fate is durable; offsets are
+stored by hand, only up to the highest contiguous finished offset of each
+partition (see :mod:`consumer.kafka.offsets`), and librdkafka's auto-commit
+sends what is stored.
 
 A handler may also answer :class:`Defer`: the record is not due yet. The intake
 then pauses that partition, rewinds it to the record and resumes it when due —
@@ -16,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -59,6 +65,11 @@ class RecordHandler(Protocol):
 
 
 Key = tuple[str, int]
+T = TypeVar("T")
+
+# The longest the waiting thread holds the consumer when nothing comes: how late, at worst, an offset
+# is stored, a partition resumed or the lag read while the intake is quiet.
+_LEND_SECONDS = 0.5
 
 
 class Intake:
@@ -101,6 +112,11 @@ class Intake:
         self._tasks: set[asyncio.Future[None]] = set()
         self._paused_for_load = False
         self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intake-{self.group}")
+        self._lent: Future[Message | None] | None = None
+        self._errands: list[Callable[[], None]] = []
         self.assigned = False
         self.trouble: str | None = None
         """Why a record cannot be set aside right now (see the module's docstring), or None."""
@@ -109,13 +125,14 @@ class Intake:
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; then drain within the caller's grace period (see :meth:`drain`)."""
+        loop = self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._consumer.subscribe(
             self._topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
         consume = self._consumer.consume
-        loop = asyncio.get_running_loop()
-        idle = 0.0
         while not self._stopping.is_set():
+            self._run_errands()
             self._flush_stored()
             room = self._max_in_flight - len(self._tasks)
             if room <= 0 and not self._paused_for_load:
@@ -124,13 +141,77 @@ class Intake:
             # Paused for load, consume() still serves rebalances and keeps the membership alive.
             messages = consume(max(1, min(self._batch, room)), 0)
             if not messages:
-                idle = min(idle * 2 or 0.0005, 0.01)
-                await asyncio.sleep(idle)
-                continue
-            idle = 0.0
+                msg = await self._wait_for_record(loop)
+                if msg is None or self._stopping.is_set():
+                    continue  # a record taken after stop is not stored, so it comes again
+                messages = [msg]
             for msg in messages:
                 self._dispatch(msg)
             await asyncio.sleep(0)
+
+    async def _wait_for_record(self, loop: asyncio.AbstractEventLoop) -> Message | None:
+        """Lend the consumer to the intake's thread, blocked in ``poll()`` until a record or a rebalance.
+
+        Polling without blocking on the loop would, when nothing comes, either spin a core or
+        sleep between polls, and every sleep is added to the next record's latency. confluent-kafka
+        has no way to wake the loop when a record arrives, so a thread waits instead and hands back
+        the first record at once; the rest of a burst is taken by the loop's next ``consume()``.
+
+        librdkafka's consumer is not safe for concurrent calls (and confluent-kafka makes a second
+        caller wait until ``poll()`` returns), so while the consumer is lent nothing on the loop's
+        thread touches it: what needs it waits in ``_errands`` (see :meth:`_with_consumer`), at most
+        ``_LEND_SECONDS`` and never past a deferred partition's due time. Rebalance callbacks run on
+        the thread that polls, and do their bookkeeping on the loop (see :meth:`_in_loop`).
+        """
+        timeout = _LEND_SECONDS
+        if self._deferred:
+            soonest = min(timer.when() for timer in self._deferred.values())
+            timeout = max(0.0, min(timeout, soonest - loop.time()))
+        lent = self._lent = self._waiter.submit(self._consumer.poll, timeout)
+        msg = await asyncio.wrap_future(lent)
+        self._lent = None
+        return msg
+
+    def _home(self) -> bool:
+        """Whether the loop may call the consumer: it is not lent, or the thread's poll() has returned."""
+        return self._lent is None or self._lent.done()
+
+    async def _consumer_back(self) -> None:
+        lent = self._lent
+        if lent is not None:
+            # Whatever the poll returned is not dispatched: its offset is never stored, so it comes again.
+            await asyncio.wait([asyncio.wrap_future(lent)])
+            self._lent = None
+
+    def _with_consumer(self, errand: Callable[[], None]) -> None:
+        """Run ``errand`` now if the consumer is at hand, else as soon as the waiting thread gives it back."""
+        if self._home():
+            errand()
+        else:
+            self._errands.append(errand)
+
+    def _run_errands(self) -> None:
+        errands, self._errands = self._errands, []
+        for errand in errands:
+            errand()
+
+    def _in_loop(self, part: Callable[[], T]) -> T:
+        """Run ``part`` on the loop's thread, from whichever thread is polling, and return its result.
+
+        Rebalance callbacks run inside ``poll()``/``consume()``, on the intake's thread or the loop's.
+        The intake's state is the loop's alone, so their bookkeeping is done there while the polling
+        thread waits; the consumer calls they make stay on the polling thread, the only one allowed
+        to call it at that moment. ``part`` must not call the consumer: the loop would wait for the
+        polling thread, which waits for the loop.
+        """
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread:
+            return part()
+
+        async def call() -> T:
+            return part()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result()
 
     async def _wait_for_room(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wait, without consuming, until enough deliveries finish; pause only when they take too long.
@@ -159,6 +240,9 @@ class Intake:
     async def drain(self, grace: float) -> None:
         """Stop taking records, give in-flight work `grace` seconds, commit what finished, leave."""
         self._stopping.set()
+        await self._consumer_back()
+        self._run_errands()
+        self._waiter.shutdown(wait=False)
         assignment = self._consumer.assignment()
         if assignment:
             self._consumer.pause(assignment)
@@ -235,7 +319,7 @@ class Intake:
             room.set_result(None)
         if self._paused_for_load and under_way < self._max_in_flight // 2:
             self._paused_for_load = False
-            self._resume_all()
+            self._with_consumer(self._resume_all)
 
     async def _quarantine(self, msg: Message, error: Exception) -> None:
         topic, partition, offset = position(msg)
@@ -260,8 +344,9 @@ class Intake:
             self._unstored[key] = (offsets, committable)
 
     def _flush_stored(self) -> None:
-        if not self._unstored:
-            return
+        self._store_offsets(self._consumer, self._take_stored())
+
+    def _take_stored(self) -> list[TopicPartition]:
         # A partition revoked meanwhile has another owner now: its late results are abandoned.
         positions = [
             TopicPartition(key[0], key[1], committable)
@@ -269,10 +354,13 @@ class Intake:
             if self._offsets.get(key) is offsets
         ]
         self._unstored.clear()
+        return positions
+
+    def _store_offsets(self, consumer: Consumer, positions: list[TopicPartition]) -> None:
         if not positions:
             return
         try:
-            self._consumer.store_offsets(offsets=positions)
+            consumer.store_offsets(offsets=positions)
         except KafkaException as exc:
             log.warning("cannot store offsets %s: %s", positions, exc, extra={"group": self.group})
 
@@ -297,34 +385,54 @@ class Intake:
 
     def _undefer(self, key: Key) -> None:
         self._deferred_since.pop(key, None)
-        if self._deferred.pop(key, None) is None or self._stopping.is_set() or self._paused_for_load:
+        if self._deferred.pop(key, None) is None:
+            return
+        self._with_consumer(lambda: self._resume_due(key))
+
+    def _resume_due(self, key: Key) -> None:
+        # Checked when the consumer is at hand: a rebalance or a stop may have come meanwhile.
+        if (
+            self._stopping.is_set()
+            or self._paused_for_load
+            or key not in self._offsets
+            or key in self._deferred
+        ):
             return
         self._consumer.resume([TopicPartition(key[0], key[1])])
 
-    # -- rebalancing (called inside consume(), on the loop's thread) --------------------
+    # -- rebalancing (called inside poll() or consume(), on the thread that called it) ------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            self._offsets[(tp.topic, tp.partition)] = PartitionOffsets()
-        self.assigned = True
+        paused = self._in_loop(lambda: self._assigned(partitions))
         if not partitions:
             return
         # Explicitly either way: librdkafka keeps a partition's pause across a lost
         # assignment (a session timeout while the broker was away), and a partition
         # that comes back still paused would never be consumed again.
-        if self._paused_for_load:
+        if paused:
             consumer.pause(partitions)
         else:
             consumer.resume(partitions)
 
+    def _assigned(self, partitions: list[TopicPartition]) -> bool:
+        for tp in partitions:
+            self._offsets[(tp.topic, tp.partition)] = PartitionOffsets()
+        self.assigned = True
+        return self._paused_for_load
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._flush_stored()
-        self._forget(partitions)
+        positions = self._in_loop(lambda: self._revoked(partitions))
+        self._store_offsets(consumer, positions)
         # Send what finished now, before another member takes over: the rest is redelivered.
-        self._commit_stored()
+        self._commit(consumer)
+
+    def _revoked(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        positions = self._take_stored()
+        self._forget(partitions)
+        return positions
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._forget(partitions)
+        self._in_loop(lambda: self._forget(partitions))
 
     def _forget(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
@@ -336,10 +444,13 @@ class Intake:
                 timer.cancel()
 
     def _commit_stored(self) -> None:
-        """Commit the stored offsets of every assigned partition (revoked ones too, inside on_revoke)."""
         self._flush_stored()
+        self._commit(self._consumer)
+
+    def _commit(self, consumer: Consumer) -> None:
+        """Commit the stored offsets of every assigned partition (revoked ones too, inside on_revoke)."""
         try:
-            self._consumer.commit(asynchronous=False)
+            consumer.commit(asynchronous=False)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError._NO_OFFSET:
                 log.warning("commit failed: %s", exc, extra={"group": self.group})
@@ -350,15 +461,24 @@ class Intake:
         """When the waiting head record of each paused partition was written (epoch seconds)."""
         return dict(self._deferred_since)
 
-    def lag(self) -> dict[Key, int]:
-        """Records behind the end of each assigned partition, from cached watermarks (no broker call)."""
-        return {key: behind for key, (behind, _unfinished) in self.lags().items()}
-
-    def lags(self) -> dict[Key, tuple[int, int]]:
+    async def lags(self) -> dict[Key, tuple[int, int]]:
         """Per assigned partition: records behind the end from the consume position, and from the first
         offset not finished yet. The second is the committed offset's lag (what a restart would
         deliver again, what KEDA scales on), without a broker call: stored offsets are committed every
-        half second, and an unfinished offset holds the commit back however far consuming got."""
+        half second, and an unfinished offset holds the commit back however far consuming got.
+
+        Read from cached watermarks when the consumer is at hand (at once, or once the waiting thread
+        gives it back)."""
+        answer: asyncio.Future[dict[Key, tuple[int, int]]] = asyncio.get_running_loop().create_future()
+
+        def read() -> None:
+            if not answer.done():
+                answer.set_result(self._lags())
+
+        self._with_consumer(read)
+        return await answer
+
+    def _lags(self) -> dict[Key, tuple[int, int]]:
         result: dict[Key, tuple[int, int]] = {}
         assignment = self._consumer.assignment()
         if not assignment:

@@ -14,6 +14,7 @@ or :class:`ProduceError`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +64,7 @@ class Producer:
         }
         self._producer = _KafkaProducer(conf)
         self._pending = 0
+        self._sent = asyncio.Event()
         self.trouble: str | None = None
         """Why records cannot be written right now, or None."""
 
@@ -109,6 +111,7 @@ class Producer:
             except KafkaException as exc:
                 raise _Refused(exc.args[0]) from None
         self._pending += 1
+        self._sent.set()
         await future
 
     def _on_error(self, error: KafkaError) -> None:
@@ -127,7 +130,15 @@ class Producer:
                 # Nothing waits to be delivered whose report would clear the trouble: ask the broker.
                 next_check = loop.time() + 2.0
                 await self._check_broker()
-            await asyncio.sleep(0 if served else (0.001 if self._pending else 0.01))
+            if served or self._pending:
+                await asyncio.sleep(0 if served else 0.001)
+                continue
+            # Nothing awaits a report: sleep until a record is sent, looking in every second for what
+            # else poll() serves (the broker's state for /readyz, librdkafka's log lines), rather than
+            # waking an idle process a hundred times a second.
+            self._sent.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent.wait(), 1.0)
 
     async def _check_broker(self) -> None:
         try:
