@@ -22,6 +22,7 @@ from admin.console.lists import (
     back_to,
     channel_names,
     choices,
+    deleted_summary,
     fetch_listing,
     plural,
     selected_ids,
@@ -193,11 +194,7 @@ async def delete_many(view: Page) -> web.StreamResponse:
     if not ids:
         return view.redirect(back, "Select the failed events to delete first", warn=True)
     done = await view.call(BulkDeleteResult, "bulk_delete_failed_events", body={"ids": ids})
-    gone = len(done.results) - done.deleted
-    said = f"Deleted {plural(done.deleted, 'failed event')}"
-    if gone:
-        said += f" ({plural(gone, 'was', 'were')} already gone)"
-    return view.redirect(back, said)
+    return view.redirect(back, deleted_summary(done.deleted, len(done.results), "failed event"))
 
 
 @page("operator")

@@ -33,6 +33,7 @@ __all__ = [
     "channel_names",
     "choices",
     "day_range",
+    "deleted_summary",
     "fetch_listing",
     "filter_errors",
     "plural",
@@ -231,6 +232,14 @@ def back_to(value: str | None, default: str) -> str:
 def selected_ids(lists: Mapping[str, list[str]], name: str = "ids") -> list[str]:
     """The checked boxes' values, in order, once each."""
     return list(dict.fromkeys(value for value in lists.get(name, []) if value))
+
+
+def deleted_summary(deleted: int, asked: int, noun: str) -> str:
+    """``Deleted 3 requests (1 was already gone)``: a bulk delete's result as a message."""
+    said = f"Deleted {plural(deleted, noun)}"
+    if asked > deleted:
+        said += f" ({plural(asked - deleted, 'was', 'were')} already gone)"
+    return said
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

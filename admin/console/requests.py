@@ -15,8 +15,8 @@ from admin.console.failed_events import said_of_resend
 from admin.console.lists import (
     back_to,
     choices,
+    deleted_summary,
     fetch_listing,
-    plural,
     selected_ids,
 )
 
@@ -92,11 +92,7 @@ async def delete_many(view: Page) -> web.StreamResponse:
     if not ids:
         return view.redirect(back, "Select the requests to delete first", warn=True)
     done = await view.call(RequestDeleteResult, "bulk_delete_requests", body={"ids": ids})
-    gone = len(done.results) - done.deleted
-    said = f"Deleted {plural(done.deleted, 'request')}"
-    if gone:
-        said += f" ({plural(gone, 'was', 'were')} already gone)"
-    return view.redirect(back, said)
+    return view.redirect(back, deleted_summary(done.deleted, len(done.results), "request"))
 
 
 ROUTES = [
