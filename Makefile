@@ -5,13 +5,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: help venv run test lint bench kafka-start kafka-stop kafka-status clean
+.PHONY: help venv run test lint bench screenshots kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run    - start local Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), hookstream and a demo receiver"
 	@echo "make test   - run every test (starts Kafka and PostgreSQL itself)"
 	@echo "make lint   - ruff, mypy --strict, import-linter"
 	@echo "make bench  - throughput and latency against the raw aiohttp ceiling"
+	@echo "make screenshots - the web console's pictures in docs/screenshots (the README shows them)"
 
 venv: $(VENV)/.installed
 
@@ -35,6 +36,10 @@ lint: venv
 
 bench: venv
 	$(PY) -m bench
+
+# The console's browser tests take the README's pictures as they go.
+screenshots: venv
+	HOOKSTREAM_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/integration/console
 
 kafka-start:
 	deploy/local/kafka.sh start

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from admin.api import AdminApi, install_api
+from admin.api import API, AdminApi, install_api
+from admin.console import install_console
 
 __all__ = ["build_app", "start_admin"]
 
@@ -33,8 +34,8 @@ async def _readyz(request: web.Request) -> web.Response:
 def build_app(
     registry: CollectorRegistry, ready: Callable[[], tuple[bool, str]], *, api: AdminApi | None = None
 ) -> web.Application:
-    """Serve ``registry``, where every room registered its metrics, at ``/metrics``; and the admin
-    API under ``/api/v1`` when ``api`` is given (the admin role)."""
+    """Serve ``registry``, where every room registered its metrics, at ``/metrics``; and, when ``api``
+    is given (the admin role), the admin API under ``/api/v1`` and the web console at ``/``."""
     # Bodies are limited per request by the API (ApiSettings.max_body_bytes); this is aiohttp's own cap.
     app = web.Application(client_max_size=(api.settings.max_body_bytes if api else 1024) + 1024)
     app[REGISTRY_KEY] = registry
@@ -44,6 +45,7 @@ def build_app(
     app.router.add_get("/readyz", _readyz)
     if api is not None:
         install_api(app, api)
+        install_console(app, API, api.authenticator)
     return app
 
 

@@ -80,7 +80,7 @@ from store.records import (
 )
 from store.redaction import redact_headers
 
-__all__ = ["DEFAULT_STORE_URL", "MAX_PAGE_SIZE", "Store"]
+__all__ = ["DEFAULT_STORE_URL", "MAX_PAGE_SIZE", "Store", "failed_event_values"]
 
 DEFAULT_STORE_URL: Final = "sqlite+aiosqlite:///hookstream.db"
 MAX_PAGE_SIZE: Final = 1000
@@ -114,6 +114,33 @@ _SUMMARY_COLUMNS: Final = (
     FailedEventRow.closed_at,
     FailedEventRow.acted_by,
 )
+
+
+def failed_event_values(rec: FailedEventRecord, now: datetime) -> dict[str, Any]:
+    """The row of a failed event recorded for the first time at ``now``."""
+    return {
+        "webhook_id": rec.webhook_id,
+        "state": FailedEventState.OPEN.value,
+        "subscription": rec.subscription,
+        "entity": rec.entity,
+        "entity_id": rec.entity_id,
+        "trigger": rec.trigger,
+        "channel": rec.channel,
+        "subchannel": rec.subchannel,
+        "event_id": rec.event_id,
+        "url": rec.url,
+        "request_headers": redact_headers(rec.request_headers),
+        "request_body": rec.request_body,
+        "response_status": rec.response_status,
+        "response_excerpt": rec.response_excerpt,
+        "error_code": rec.error_code,
+        "error_description": rec.error_description,
+        "attempt_count": len(rec.attempts),
+        "first_attempt_at": rec.first_attempt_at,
+        "last_attempt_at": rec.last_attempt_at,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _now() -> datetime:
@@ -333,29 +360,7 @@ class Store:
         lacks, and changes nothing.
         """
         now = _now()
-        values: dict[str, Any] = {
-            "webhook_id": rec.webhook_id,
-            "state": FailedEventState.OPEN.value,
-            "subscription": rec.subscription,
-            "entity": rec.entity,
-            "entity_id": rec.entity_id,
-            "trigger": rec.trigger,
-            "channel": rec.channel,
-            "subchannel": rec.subchannel,
-            "event_id": rec.event_id,
-            "url": rec.url,
-            "request_headers": redact_headers(rec.request_headers),
-            "request_body": rec.request_body,
-            "response_status": rec.response_status,
-            "response_excerpt": rec.response_excerpt,
-            "error_code": rec.error_code,
-            "error_description": rec.error_description,
-            "attempt_count": len(rec.attempts),
-            "first_attempt_at": rec.first_attempt_at,
-            "last_attempt_at": rec.last_attempt_at,
-            "created_at": now,
-            "updated_at": now,
-        }
+        values = failed_event_values(rec, now)
         async with self._transaction() as session:
             new_id = await session.scalar(
                 self._insert_new(FailedEventRow).values(values).returning(FailedEventRow.id)

@@ -92,16 +92,21 @@ class Authenticator:
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
                 raise ProblemError(401, "use Authorization: Bearer <token>", headers=_CHALLENGE)
-            entry = self._tokens().get(hash_token(token))
-            if entry is None:
-                raise ProblemError(401, "unknown token", headers=_CHALLENGE)
-            return Actor(entry.name, entry.role, "token")
-        proxied = self._from_proxy(request)
+            return self.actor_of_token(token)
+        proxied = self.from_proxy(request)
         if proxied is not None:
             return proxied
         raise ProblemError(401, "authentication required: Authorization: Bearer <token>", headers=_CHALLENGE)
 
-    def _from_proxy(self, request: web.Request) -> Actor | None:
+    def actor_of_token(self, token: str) -> Actor:
+        """The holder of ``token``, or a 401 problem."""
+        entry = self._tokens().get(hash_token(token))
+        if entry is None:
+            raise ProblemError(401, "unknown token", headers=_CHALLENGE)
+        return Actor(entry.name, entry.role, "token")
+
+    def from_proxy(self, request: web.Request) -> Actor | None:
+        """The user a trusted proxy vouches for; None when no trusted proxy says who it is."""
         proxy = self.settings.proxy
         user = request.headers.get(proxy.user_header, "").strip()
         if not proxy.enabled or not user or not self._trusted_peer(request):

@@ -14,6 +14,10 @@ export HOOKSTREAM_KAFKA__CREATE_INPUT_TOPICS=true
 export HOOKSTREAM_SENDER__SSRF_ALLOW=${HOOKSTREAM_SENDER__SSRF_ALLOW:-'["127.0.0.0/8", "::1/128"]'}
 export HOOKSTREAM_STORE_URL=${HOOKSTREAM_STORE_URL:-sqlite+aiosqlite:///hookstream.db}
 export DEMO_SIGNING_SECRET=${DEMO_SIGNING_SECRET:-whsec_ZGVtby1zaWduaW5nLXNlY3JldC1mb3ItbWFrZS1ydW4=}
+# The web console and the API: one admin token, `hookstream-dev` (its SHA-256 below), and a key for
+# the secrets typed into subscriptions made there. Both are for this demo only: never deploy them.
+export HOOKSTREAM_ADMIN__TOKENS=${HOOKSTREAM_ADMIN__TOKENS:-'[{"name": "developer", "sha256": "499d05ecce0315a6795510d81d2e4ba8741a1dcaa3d64f7e3a9a0a619d60fcda", "role": "admin"}]'}
+export HOOKSTREAM_SECRET_KEY=${HOOKSTREAM_SECRET_KEY:-OoPXl4zwijfYHt6EywOp5T_xFxM7NSkQ0hRG09qqGf8=}
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait; }
@@ -27,7 +31,8 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 echo
-echo "hookstream is running: metrics at http://127.0.0.1:8080/metrics"
+echo "hookstream is running: the console at http://127.0.0.1:8080/ (sign in with the token hookstream-dev),"
+echo "metrics at http://127.0.0.1:8080/metrics"
 echo "Producing sample events; more with: .venv/bin/hookstream produce-sample --count 10"
 echo
 hookstream produce-sample --count 8 --every 0.5

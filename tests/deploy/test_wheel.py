@@ -78,5 +78,12 @@ def test_the_installed_wheel_delivers_an_avro_event(
             service.log()
         )
         assert sorted(receiver.event_ids("/objects")) == sorted(e["event_id"] for e in sample)
+        # The web console's templates and static files come with the wheel.
+        status, page = service.get("/sign-in")
+        assert status == 200
+        assert b"Sign in to hookstream" in page
+        status, css = service.get("/static/console.css")
+        assert status == 200
+        assert b"data-theme" in css
     finally:
         service.stop()
