@@ -176,8 +176,8 @@ def features(bootstrap: str, events: int, *, subscriptions: int = 10, rounds: in
             paths = [f"/r{round_}-{i}" for i in range(subscriptions)]
             service = _service(bootstrap, _subscriptions(nginx, token_url, paths), Path(tmp), **_SECRETS)
             produce(bootstrap, service.input_topic, values)
-            service.start()
             try:
+                service.start()
                 assert service.proc is not None
                 cpu_start = _cpu_seconds(service.proc.pid)
                 hits: list[float] = []

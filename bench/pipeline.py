@@ -150,8 +150,8 @@ def throughput(bootstrap: str, n: int, rounds: int = 5) -> dict[str, Any]:
             path = f"/hook{round_}"
             service = _service(bootstrap, [_subscription("bench", nginx.url(path))], Path(tmp))
             produce(bootstrap, service.input_topic, [encode_avro(e) for e in events])
-            service.start()
             try:
+                service.start()
                 assert service.proc is not None
                 rss_start, cpu_start = _rss_mb(service.proc.pid), _cpu_seconds(service.proc.pid)
                 hits = _wait_hits(nginx, path, n, service)
@@ -208,8 +208,8 @@ def latency(bootstrap: str, rate: float = 1000.0, seconds: float = 10.0) -> dict
     events = _events(warmup + int(rate * seconds))
     with Nginx() as nginx, tempfile.TemporaryDirectory() as tmp:
         service = _service(bootstrap, [_subscription("latency", nginx.url("/timed/hook"))], Path(tmp))
-        service.start()
         try:
+            service.start()
             # One producer for all: a new producer's start-up (its idempotence handshake) is not ours to time.
             _produce_at_rate(bootstrap, service.input_topic, events, rate)
             deadline = time.monotonic() + 120
@@ -271,8 +271,8 @@ def isolation(
             subs.append(_subscription("hanging" if hang else "other", bad_url, timeout))
             service = _service(bootstrap, subs, Path(tmp))
             produce(bootstrap, service.input_topic, [encode_avro(e) for e in events])
-            service.start()
             try:
+                service.start()
                 hits: list[float] = []
                 for path in healthy_paths:
                     hits += _wait_hits(nginx, path, n, service)
@@ -294,8 +294,8 @@ def isolation(
             bad_url = f"http://127.0.0.1:{hanger.port}/hang" if hang else nginx.url("/other")
             subs.append(_subscription("hanging" if hang else "other", bad_url, timeout))
             service = _service(bootstrap, subs, Path(tmp))
-            service.start()
             try:
+                service.start()
                 _produce_at_rate(bootstrap, service.input_topic, events, rate)
                 want = len(events) * len(healthy_paths)
                 deadline = time.monotonic() + 120

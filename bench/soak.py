@@ -69,9 +69,9 @@ def soak(
         for start in range(0, n, _CHUNK):
             produce(bootstrap, service.input_topic, [encode_avro(e) for e in _events(min(_CHUNK, n - start))])
         counter = _Counter(nginx.dir / "access.log", "/soak")
-        service.start()
         samples: list[tuple[float, int, float]] = []
         try:
+            service.start()
             assert service.proc is not None
             pid = service.proc.pid
             started = time.monotonic()
