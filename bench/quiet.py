@@ -1,10 +1,11 @@
 """Quiet scenario: produce-to-receipt at 50 and 200 events/s, and the process's CPU while idle.
 
 Prints one JSON line: ``{"scenario": "quiet", "idle_cpu_pct", "rates": {"50": {...}, "200": {...}}}``
-where each rate has hookstream's ``p50_ms``, ``p99_ms`` and ``max_ms`` and the same for the bare
-bridge (``bare_p50_ms``…, :mod:`bench.bridge`: a consumer blocking in ``poll()`` and a bare
-aiohttp POST, nothing else), run at the same rate to the same receiver in alternation with
-hookstream, as this machine's floor.
+where each rate has hookstream's ``p50_ms``, ``p99_ms`` and ``max_ms``, and two floors measured at
+the same rate in alternation with it: the bare bridge (``bare_p50_ms``…, :mod:`bench.bridge`: a
+consumer blocking in ``poll()`` and a bare aiohttp POST to the same receiver, nothing else), and
+the broker alone (``broker_p50_ms``…: produce to the moment a consumer in the bench's own process,
+blocked in ``poll()``, has the record; no HTTP at all).
 
 Latency is measured to the microsecond: the bench notes ``time.time()`` right before it hands
 each event to its producer, and :mod:`bench.receiver` notes the time each request's last byte
@@ -20,7 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +60,59 @@ def _produce_timed(
     return sent
 
 
+class _BrokerFloor:
+    """A consumer on a thread of the bench's own, blocked in ``poll()``: when each event reaches a client."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from confluent_kafka import Consumer
+
+        self._consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": f"{topic}-floor", "auto.offset.reset": "latest"}
+        )
+        self._topic = topic
+        self._arrived: dict[str, float] = {}
+        self._assigned = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._consume, name="broker-floor")
+
+    def __enter__(self) -> _BrokerFloor:
+        self._consumer.subscribe([self._topic], on_assign=lambda _c, _p: self._assigned.set())
+        self._thread.start()
+        if not self._assigned.wait(30):
+            raise RuntimeError("the broker floor's consumer got no partitions")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+    def _consume(self) -> None:
+        while not self._stop.is_set():
+            msg = self._consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                at = time.time()
+                self._arrived.setdefault(orjson.loads(msg.value() or b"{}")["event_id"], at)
+
+    def arrivals(self) -> dict[str, float]:
+        return dict(self._arrived)
+
+
 def _run(
-    bootstrap: str, topic: str, receiver: TimedReceiver, rate: float, seconds: float, *, avro: bool
+    bootstrap: str,
+    topic: str,
+    arrivals: Callable[[], dict[str, float]],
+    rate: float,
+    seconds: float,
+    *,
+    avro: bool,
 ) -> list[float]:
     """Latencies in ms of the events after the warm-up; raises if some never arrived."""
     events = _events(int(rate * (_WARMUP_S + seconds)))
     sent = _produce_timed(bootstrap, topic, events, rate, avro=avro)
     deadline = time.monotonic() + 60
     while True:
-        arrived = receiver.arrivals()
+        arrived = arrivals()
         missing = [e for e in sent if e not in arrived]
         if not missing:
             break
@@ -106,21 +153,30 @@ def quiet(
 ) -> dict[str, Any]:
     samples: dict[tuple[str, float], list[float]] = {}
     round_p50: dict[tuple[str, float], list[float]] = {}
-    with TimedReceiver() as receiver, tempfile.TemporaryDirectory() as tmp:
+    bridge_topic, floor_topic = (f"{unique_prefix(name)}.events" for name in ("bench-bridge", "bench-floor"))
+    create_topics(bootstrap, bridge_topic, floor_topic, partitions=4)
+    with (
+        TimedReceiver() as receiver,
+        _BrokerFloor(bootstrap, floor_topic) as floor,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         service = _service(bootstrap, [_subscription("quiet", receiver.url("/quiet"))], Path(tmp))
-        bridge_topic = f"{unique_prefix('bench-bridge')}.events"
-        create_topics(bootstrap, bridge_topic, partitions=4)
         bridge: subprocess.Popen[str] | None = None
         try:
             service.start()
             bridge = _bridge(bootstrap, bridge_topic, receiver.url("/bare"))
             time.sleep(3)  # both settled in their groups
+            systems = (
+                ("hookstream", service.input_topic, receiver.arrivals),
+                ("bare", bridge_topic, receiver.arrivals),
+                ("broker", floor_topic, floor.arrivals),
+            )
             for _ in range(rounds):
                 for rate in rates:
-                    # In alternation, so that the machine's drift falls on both alike. The bridge posts
-                    # each value as it came: it gets the event as JSON, whose id the receiver reads.
-                    for system, topic in (("hookstream", service.input_topic), ("bare", bridge_topic)):
-                        lat = _run(bootstrap, topic, receiver, rate, seconds, avro=system == "hookstream")
+                    # In alternation, so that the machine's drift falls on all alike. The floors get
+                    # each event as JSON, whose id the receiver (or the floor's consumer) reads.
+                    for system, topic, arrivals in systems:
+                        lat = _run(bootstrap, topic, arrivals, rate, seconds, avro=system == "hookstream")
                         samples.setdefault((system, rate), []).extend(lat)
                         round_p50.setdefault((system, rate), []).append(round(statistics.median(lat), 3))
             time.sleep(5)
@@ -141,9 +197,11 @@ def quiet(
         f"{rate:g}": {
             **_figures(samples[("hookstream", rate)]),
             **_figures(samples[("bare", rate)], "bare_"),
+            **_figures(samples[("broker", rate)], "broker_"),
             "events": len(samples[("hookstream", rate)]),
             "rounds_p50_ms": round_p50[("hookstream", rate)],
             "bare_rounds_p50_ms": round_p50[("bare", rate)],
+            "broker_rounds_p50_ms": round_p50[("broker", rate)],
         }
         for rate in rates
     }
