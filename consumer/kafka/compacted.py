@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 LogRecord = tuple[bytes | None, bytes | None]
 Apply = Callable[[Sequence[LogRecord]], Awaitable[None]]
 
-# The longest the waiting thread holds the consumer: how long run() takes to notice it is cancelled.
+# How often the waiting thread looks whether the feed is closing: how long close() may wait for it.
 _WAIT = 0.5
 
 
@@ -72,6 +73,7 @@ class CompactedLog:
         )
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{topic}-reader")
         self._lent: Future[Message | None] | None = None
+        self._closing = threading.Event()
         self._next = 0  # the offset after the last record applied
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.caught_up = asyncio.Event()
@@ -111,8 +113,8 @@ class CompactedLog:
                 self._producer.poll(0)
                 messages = self._consumer.consume(500, 0)
                 if not messages:
-                    # The consumer is the thread's until poll() returns; nothing else calls it meanwhile.
-                    self._lent = self._waiter.submit(self._consumer.poll, _WAIT)
+                    # The consumer is the thread's until a record comes; nothing else calls it meanwhile.
+                    self._lent = self._waiter.submit(self._poll_until_record, asyncio.get_running_loop())
                     msg = await asyncio.wrap_future(self._lent)
                     self._lent = None
                     messages = [msg] if msg is not None else []
@@ -137,6 +139,15 @@ class CompactedLog:
         finally:
             for _, waiter in self._waiters:
                 waiter.cancel()
+
+    def _poll_until_record(self, loop: asyncio.AbstractEventLoop) -> Message | None:
+        """On the feed's thread: poll until a record (or the end of the topic) comes, or the feed closes."""
+        # A loop closed without close() (the process failing) must not leave this thread polling.
+        while not (self._closing.is_set() or loop.is_closed()):
+            msg = self._consumer.poll(_WAIT)
+            if msg is not None:
+                return msg
+        return None
 
     async def _applied(self, batch: Sequence[LogRecord], last: int) -> None:
         if not batch:
@@ -182,6 +193,7 @@ class CompactedLog:
 
     def close(self) -> None:
         """Flush and close (blocking): after run() was cancelled, waiting for the thread's poll() first."""
+        self._closing.set()
         if self._lent is not None:
             wait([self._lent])
         self._waiter.shutdown()

@@ -3,8 +3,9 @@
 One confluent-kafka consumer hands each record to a handler. While records
 come, the event loop takes them without blocking; when none is there, the
 consumer is lent to a thread of the intake's own that blocks in ``poll()`` and
-hands back the first record (or a rebalance) the moment it arrives, so a quiet
-intake neither spins nor sleeps past a record (see :meth:`Intake._wait_for_record`).
+hands back the first record the moment it arrives, so a quiet intake neither
+spins nor sleeps past a record, and an idle one does not wake the loop at all
+(see :meth:`Intake._wait_for_record`).
 A handler either finishes at once or returns an awaitable (a coroutine, run as
 a task, or a future) that is done when the record's fate is durable; offsets are
 stored by hand, only up to the highest contiguous finished offset of each
@@ -67,8 +68,8 @@ class RecordHandler(Protocol):
 Key = tuple[str, int]
 T = TypeVar("T")
 
-# The longest the waiting thread holds the consumer when nothing comes: how late, at worst, an offset
-# is stored, a partition resumed or the lag read while the intake is quiet.
+# How often the waiting thread looks whether the loop wants the consumer back: how late, at worst, an
+# offset is stored, a partition resumed, the lag read or a stop begun while the intake is quiet.
 _LEND_SECONDS = 0.5
 
 
@@ -120,6 +121,8 @@ class Intake:
         self._loop_thread: int | None = None
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"intake-{self.group}")
         self._lent: Future[Message | None] | None = None
+        # Set on the loop when it needs the lent consumer back; read by the waiting thread between polls.
+        self._wanted = threading.Event()
         self._errands: list[Callable[[], None]] = []
         self.assigned = False
         self.trouble: str | None = None
@@ -160,21 +163,36 @@ class Intake:
         sleep between polls, and every sleep is added to the next record's latency. confluent-kafka
         has no way to wake the loop when a record arrives, so a thread waits instead and hands back
         the first record at once; the rest of a burst is taken by the loop's next ``consume()``.
+        While nothing comes the thread keeps the consumer, so an idle intake costs the loop nothing.
 
         librdkafka's consumer is not safe for concurrent calls (and confluent-kafka makes a second
         caller wait until ``poll()`` returns), so while the consumer is lent nothing on the loop's
-        thread touches it: what needs it waits in ``_errands`` (see :meth:`_with_consumer`), at most
-        ``_LEND_SECONDS`` and never past a deferred partition's due time. Rebalance callbacks run on
-        the thread that polls, and do their bookkeeping on the loop (see :meth:`_in_loop`).
+        thread touches it: what needs it waits in ``_errands`` (see :meth:`_with_consumer`) and asks
+        for it back, which takes at most ``_LEND_SECONDS``; a deferred partition's due time ends
+        the loan too. Rebalance callbacks run on the thread that polls, and do their bookkeeping on
+        the loop (see :meth:`_in_loop`).
         """
-        timeout = _LEND_SECONDS
+        wait: float | None = None
         if self._deferred:
             soonest = min(timer.when() for timer in self._deferred.values())
-            timeout = max(0.0, min(timeout, soonest - loop.time()))
-        lent = self._lent = self._waiter.submit(self._consumer.poll, timeout)
+            wait = max(0.0, soonest - loop.time())
+        self._wanted.clear()
+        lent = self._lent = self._waiter.submit(self._poll_until_wanted, wait)
         msg = await asyncio.wrap_future(lent)
         self._lent = None
         return msg
+
+    def _poll_until_wanted(self, wait: float | None) -> Message | None:
+        """On the intake's thread: poll until a record comes, the loop wants the consumer or ``wait`` ends."""
+        deadline = None if wait is None else time.monotonic() + wait
+        while True:
+            timeout = _LEND_SECONDS if deadline is None else min(_LEND_SECONDS, deadline - time.monotonic())
+            msg = self._consumer.poll(max(0.0, timeout))
+            # A loop closed without stop() (the process failing) must not leave this thread polling.
+            if msg is not None or self._wanted.is_set() or self._loop is None or self._loop.is_closed():
+                return msg
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
 
     def _home(self) -> bool:
         """Whether the loop may call the consumer: it is not lent, or the thread's poll() has returned."""
@@ -193,6 +211,7 @@ class Intake:
             errand()
         else:
             self._errands.append(errand)
+            self._wanted.set()
 
     def _run_errands(self) -> None:
         errands, self._errands = self._errands, []
@@ -240,10 +259,11 @@ class Intake:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wanted.set()
 
     async def drain(self, grace: float) -> None:
         """Stop taking records, give in-flight work `grace` seconds, commit what finished, leave."""
-        self._stopping.set()
+        self.stop()
         await self._consumer_back()
         self._run_errands()
         self._waiter.shutdown(wait=False)
@@ -346,6 +366,8 @@ class Intake:
         # Gathered here and handed to librdkafka once per turn of the loop, not once per record.
         if committable is not None:
             self._unstored[key] = (offsets, committable)
+            if not self._home():
+                self._wanted.set()
 
     def _flush_stored(self) -> None:
         self._store_offsets(self._consumer, self._take_stored())

@@ -2,13 +2,16 @@
 
 What arrives then is handed over and committed, the lag can still be read, and a rebalance that
 comes while the thread holds the consumer is served there: what finished is committed before
-another member takes the partitions over.
+another member takes the partitions over. An idle intake leaves the loop alone until it needs the
+consumer, and a loop that closes without a drain takes the thread with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -130,3 +133,49 @@ async def test_a_member_joining_while_the_intake_waits_takes_over_only_what_was_
     assert len(first.handled) + len(second.handled) == 40
     assert len({(t, p) for t, p, _o in second.handled}) == 1
     assert committed_total(kafka_bootstrap, group, topic, 2) == 40
+
+
+async def test_an_idle_intake_leaves_the_loop_alone_until_it_needs_the_consumer(kafka_bootstrap: str) -> None:
+    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
+    create_topics(kafka_bootstrap, topic, partitions=2)
+    handler = Handler()
+    intake = Intake({"bootstrap.servers": kafka_bootstrap, "group.id": group}, [topic], handler)
+    task = await start(intake)
+    try:
+        await asyncio.to_thread(produce, kafka_bootstrap, topic, **keyed(10))
+        await until(lambda: handler.finished == 10, "every record finished")
+        await asyncio.sleep(1)  # the finished offsets stored: that was the last errand
+        lent = intake._lent
+        assert lent is not None
+        assert not lent.done()
+        await asyncio.sleep(2)  # four of the thread's half-second polls, and nothing came
+        assert intake._lent is lent, "the idle intake took its consumer back unasked"
+        assert not lent.done()
+
+        # Asked for it (to read the lag), the thread gives the consumer back, and it is lent again.
+        assert await intake.lags() == {(topic, 0): (0, 0), (topic, 1): (0, 0)}
+        await until(lambda: intake._lent not in (None, lent), "the consumer lent again")
+    finally:
+        await stop(intake, task)
+
+
+def test_a_loop_closed_without_drain_leaves_no_thread_polling(kafka_bootstrap: str) -> None:
+    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
+    create_topics(kafka_bootstrap, topic, partitions=1)
+    intake = Intake({"bootstrap.servers": kafka_bootstrap, "group.id": group}, [topic], Handler())
+    loans: list[Future[Message | None]] = []
+
+    async def run_and_fail() -> None:
+        task = await start(intake)
+        await until(lambda: intake._lent is not None, "the consumer lent")
+        assert intake._lent is not None
+        loans.append(intake._lent)
+        task.cancel()  # as a failing process would leave it: no stop(), no drain()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_and_fail())
+    # The poll ends within one of its half-second steps of the loop closing (TimeoutError if not).
+    assert loans[0].result(timeout=10) is None
+    intake._waiter.shutdown(wait=True)
+    intake._consumer.close()
