@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 
 from bench.nginx import Nginx
-from bench.pipeline import _cpu_seconds, _events, _rounded, _service, _wait_hits
+from bench.pipeline import Request, _cpu_seconds, _events, _post_all, _rounded, _service, _wait_hits
 from consumer.wire.codec import decode_event, encode_avro
 from router import load_catalog, load_subscriptions, shape_body
 from router.resources import config_path
@@ -110,9 +110,7 @@ async def _token(token_url: str) -> str:
         return str((await resp.json(content_type=None))["access_token"])
 
 
-def _requests(
-    subscriptions_file: Path, values: list[bytes], token: str
-) -> list[tuple[int, bytes, dict[str, str]]]:
+def _requests(subscriptions_file: Path, values: list[bytes], token: str) -> list[Request]:
     """What hookstream sends for every event and subscription: (subscription index, body, headers)."""
     for name, secret in _SECRETS.items():
         os.environ.setdefault(name, secret)
@@ -131,23 +129,6 @@ def _requests(
             request_headers["Authorization"] = f"Bearer {token}"
             out.append((index, body, request_headers))
     return out
-
-
-async def _post_all(
-    urls: list[str], requests: list[tuple[int, bytes, dict[str, str]]], concurrency: int
-) -> float:
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        queue = iter(requests)
-
-        async def worker() -> None:
-            for index, body, request_headers in queue:
-                async with session.post(urls[index], data=body, headers=request_headers) as resp:
-                    await resp.read()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return len(requests) / (time.perf_counter() - started)
 
 
 def features(bootstrap: str, events: int, *, subscriptions: int = 10, rounds: int = 3) -> dict[str, Any]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from tests.support.service import free_port, wait_listening
 
 __all__ = ["Nginx"]
 
@@ -47,17 +47,11 @@ http {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Nginx:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="hookstream-nginx-"))
-        self.port = _free_port()
-        self.sink_port = _free_port()
+        self.port = free_port()
+        self.sink_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self._hits: list[tuple[float, str]] = []
         self._hits_read = 0
@@ -67,13 +61,8 @@ class Nginx:
         conf = self.dir / "nginx.conf"
         conf.write_text(_CONF.format(dir=self.dir, port=self.port, sink_port=self.sink_port))
         self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(self.dir)])
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+        wait_listening(self.port, "nginx")
+        return self
 
     def __exit__(self, *_exc: object) -> None:
         if self.proc:

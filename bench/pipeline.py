@@ -65,21 +65,25 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def _post_all(url: str, bodies: list[bytes], concurrency: int) -> float:
-    """The raw ceiling: a bare aiohttp client posting ``bodies`` with ``concurrency`` requests at once."""
+#: A request of the raw ceiling: which of the URLs, the body, the headers.
+Request = tuple[int, bytes, dict[str, str]]
+
+
+async def _post_all(urls: list[str], requests: list[Request], concurrency: int) -> float:
+    """The raw ceiling: a bare aiohttp client making ``requests`` (index into ``urls``, body, headers)
+    with ``concurrency`` under way at once; returns requests per second."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        queue = iter(bodies)
-        headers = {"Content-Type": "application/json"}
+        queue = iter(requests)
 
         async def worker() -> None:
-            for body in queue:
-                async with session.post(url, data=body, headers=headers) as resp:
+            for index, body, headers in queue:
+                async with session.post(urls[index], data=body, headers=headers) as resp:
                     await resp.read()
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return len(bodies) / (time.perf_counter() - started)
+        return len(requests) / (time.perf_counter() - started)
 
 
 def ceiling(url: str, events: list[dict[str, Any]]) -> float:
@@ -100,7 +104,9 @@ def ceiling(url: str, events: list[dict[str, Any]]) -> float:
         )
         for e in events
     ]
-    return asyncio.run(_post_all(url, bodies, SenderSettings().max_in_flight_per_endpoint))
+    headers = {"Content-Type": "application/json"}
+    requests = [(0, body, headers) for body in bodies]
+    return asyncio.run(_post_all([url], requests, SenderSettings().max_in_flight_per_endpoint))
 
 
 def _wait_hits(nginx: Nginx, path: str, n: int, service: ServiceProcess, timeout: float = 300) -> list[float]:

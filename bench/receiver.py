@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from typing import cast
 
 import orjson
 import uvloop
+
+from tests.support.service import free_port, wait_listening
 
 _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
@@ -91,20 +92,13 @@ class TimedReceiver:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="hookstream-receiver-"))
         self.log = self.dir / "arrivals.log"
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> TimedReceiver:
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.receiver", str(self.port), str(self.log)])
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the timed receiver did not start")
+        wait_listening(self.port, "the timed receiver")
+        return self
 
     def __exit__(self, *_exc: object) -> None:
         if self.proc is not None:

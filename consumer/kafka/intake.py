@@ -177,19 +177,19 @@ class Intake:
             soonest = min(timer.when() for timer in self._deferred.values())
             wait = max(0.0, soonest - loop.time())
         self._wanted.clear()
-        lent = self._lent = self._waiter.submit(self._poll_until_wanted, wait)
+        lent = self._lent = self._waiter.submit(self._poll_until_wanted, loop, wait)
         msg = await asyncio.wrap_future(lent)
         self._lent = None
         return msg
 
-    def _poll_until_wanted(self, wait: float | None) -> Message | None:
+    def _poll_until_wanted(self, loop: asyncio.AbstractEventLoop, wait: float | None) -> Message | None:
         """On the intake's thread: poll until a record comes, the loop wants the consumer or ``wait`` ends."""
         deadline = None if wait is None else time.monotonic() + wait
         while True:
             timeout = _LEND_SECONDS if deadline is None else min(_LEND_SECONDS, deadline - time.monotonic())
             msg = self._consumer.poll(max(0.0, timeout))
             # A loop closed without stop() (the process failing) must not leave this thread polling.
-            if msg is not None or self._wanted.is_set() or self._loop is None or self._loop.is_closed():
+            if msg is not None or self._wanted.is_set() or loop.is_closed():
                 return msg
             if deadline is not None and time.monotonic() >= deadline:
                 return None

@@ -50,6 +50,13 @@ async def until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> 
         await asyncio.sleep(0.1)
 
 
+def topic_and_group(bootstrap: str, partitions: int) -> tuple[str, str]:
+    """A new topic of ``partitions`` partitions, and a group of its own to read it."""
+    topic = f"{unique_prefix('intake')}.events"
+    create_topics(bootstrap, topic, partitions=partitions)
+    return topic, unique_prefix("intake-group")
+
+
 def committed_total(bootstrap: str, group: str, topic: str, partitions: int) -> int:
     return sum(max(0, committed(bootstrap, group, topic, p)) for p in range(partitions))
 
@@ -72,8 +79,7 @@ def keyed(n: int) -> dict[str, Any]:
 async def test_records_arriving_while_the_intake_waits_are_handed_over_and_committed(
     kafka_bootstrap: str,
 ) -> None:
-    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
-    create_topics(kafka_bootstrap, topic, partitions=2)
+    topic, group = topic_and_group(kafka_bootstrap, partitions=2)
     handler = Handler()
     intake = Intake({"bootstrap.servers": kafka_bootstrap, "group.id": group}, [topic], handler)
     task = await start(intake)
@@ -101,8 +107,7 @@ async def test_records_arriving_while_the_intake_waits_are_handed_over_and_commi
 async def test_a_member_joining_while_the_intake_waits_takes_over_only_what_was_not_finished(
     kafka_bootstrap: str,
 ) -> None:
-    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
-    create_topics(kafka_bootstrap, topic, partitions=2)
+    topic, group = topic_and_group(kafka_bootstrap, partitions=2)
     # No periodic commit within the test: only the commit made as the partition is revoked tells the
     # newcomer where to start.
     config = {"bootstrap.servers": kafka_bootstrap, "group.id": group, "auto.commit.interval.ms": 600_000}
@@ -136,8 +141,7 @@ async def test_a_member_joining_while_the_intake_waits_takes_over_only_what_was_
 
 
 async def test_an_idle_intake_leaves_the_loop_alone_until_it_needs_the_consumer(kafka_bootstrap: str) -> None:
-    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
-    create_topics(kafka_bootstrap, topic, partitions=2)
+    topic, group = topic_and_group(kafka_bootstrap, partitions=2)
     handler = Handler()
     intake = Intake({"bootstrap.servers": kafka_bootstrap, "group.id": group}, [topic], handler)
     task = await start(intake)
@@ -160,8 +164,7 @@ async def test_an_idle_intake_leaves_the_loop_alone_until_it_needs_the_consumer(
 
 
 def test_a_loop_closed_without_drain_leaves_no_thread_polling(kafka_bootstrap: str) -> None:
-    topic, group = f"{unique_prefix('intake')}.events", unique_prefix("intake-group")
-    create_topics(kafka_bootstrap, topic, partitions=1)
+    topic, group = topic_and_group(kafka_bootstrap, partitions=1)
     intake = Intake({"bootstrap.servers": kafka_bootstrap, "group.id": group}, [topic], Handler())
     loans: list[Future[Message | None]] = []
 

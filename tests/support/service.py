@@ -17,13 +17,26 @@ import yaml
 
 from tests.support.kafka import ROOT
 
-__all__ = ["ServiceProcess", "free_port", "write_subscriptions"]
+__all__ = ["ServiceProcess", "free_port", "wait_listening", "write_subscriptions"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, what: str, timeout: float = 10.0) -> None:
+    """Return once something accepts connections on ``port`` of the loopback; ``what`` names it if not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.05)
 
 
 def write_subscriptions(path: Path, subscriptions: list[dict[str, Any]]) -> Path:
